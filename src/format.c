@@ -18,6 +18,7 @@
  *     changes.
  * Markers are ASCII, so every cut falls on a character boundary.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
