@@ -499,17 +499,11 @@ build_message(const struct gupshup_message *m)
 	sender = json_object_new_object();
 	jput_str(sender, "phone", m->phone);
 	jput_str(sender, "name", m->name);
-	/* Gupshup splits the number; the sim only knows the common codes. */
+	/* Gupshup also gives the number split at the country code. */
 	{
-		static const char *const codes[] = { "1", "44", "55", "62", "91", "234" };
-		size_t cc = 0;
-		for (size_t i = 0; i < ARRAY_LEN(codes); i++) {
-			size_t l = strlen(codes[i]);
-			if (strncmp(digits, codes[i], l) == 0 && strlen(digits) > l)
-				cc = l;
-		}
-		if (cc > 0) {
-			char code[8];
+		size_t cc = gupshup_country_code_len(digits);
+		if (cc > 0 && strlen(digits) > cc) {
+			char code[4];
 			memcpy(code, digits, cc);
 			code[cc] = '\0';
 			jput_str(sender, "country_code", code);
@@ -1188,4 +1182,230 @@ gupshup_reply_parse(const char *body, size_t len, char **message_id, char **caus
 	free(msg);
 	json_object_put(r);
 	return rc;
+}
+
+/* ---- Country codes ---- */
+
+size_t
+gupshup_country_code_len(const char *phone)
+{
+	/* World zones 1 and 7 have one-digit codes; these two-digit codes are
+	 * ITU-T E.164's; every other code in zones 2-9 has three digits. */
+	static const char *const two[] = {
+		"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44",
+		"45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58",
+		"60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91",
+		"92", "93", "94", "95", "98",
+	};
+	if (phone == NULL || phone[0] < '0' || phone[0] > '9' || phone[0] == '0')
+		return 0;
+	if (phone[0] == '1' || phone[0] == '7')
+		return 1;
+	if (phone[1] < '0' || phone[1] > '9')
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(two); i++) {
+		if (phone[0] == two[i][0] && phone[1] == two[i][1])
+			return 2;
+	}
+	if (phone[2] < '0' || phone[2] > '9')
+		return 0;
+	return 3;
+}
+
+/* ---- Account APIs ---- */
+
+/* An error reply's message as the cause, or a sentence about what the body is. */
+static char *
+reply_cause(struct json_object *r, const char *what)
+{
+	char *msg = jstr(r, "message");
+	if (msg != NULL && *msg != '\0')
+		return msg;
+	free(msg);
+	return xasprintf("%s reply without %s", what, what);
+}
+
+char *
+gupshup_templates_build(const struct gupshup_template *t, size_t n)
+{
+	struct json_object *r = json_object_new_object(), *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		jput_str(o, "id", t[i].id);
+		jput_str(o, "elementName", t[i].name);
+		jput_str(o, "data", t[i].body);
+		jput_str(o, "status", t[i].status != NULL ? t[i].status : "APPROVED");
+		jput_str(o, "category", t[i].category != NULL ? t[i].category : "UTILITY");
+		jput_str(o, "languageCode", t[i].language != NULL ? t[i].language : "en");
+		jput_str(o, "templateType", "TEXT");
+		json_object_array_add(arr, o);
+	}
+	jput_str(r, "status", "success");
+	json_object_object_add(r, "templates", arr);
+	return json_take(r);
+}
+
+int
+gupshup_templates_parse(const char *body, size_t len, struct gupshup_template **t, size_t *n,
+                        char **cause)
+{
+	struct json_object *r, *arr;
+	size_t count;
+
+	*t = NULL;
+	*n = 0;
+	*cause = NULL;
+	if (json_parse(body, len, "templates", &r, cause) != 0)
+		return -1;
+	arr = jget(r, "templates");
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		*cause = reply_cause(r, "templates");
+		json_object_put(r);
+		return -1;
+	}
+	count = json_object_array_length(arr);
+	*t = xcalloc(count + 1, sizeof **t);
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct gupshup_template *e = &(*t)[*n];
+		e->id = jstr(o, "id");
+		e->body = jstr(o, "data");
+		if (e->id == NULL || e->body == NULL) {
+			xfree_const(e->id);
+			xfree_const(e->body);
+			memset(e, 0, sizeof *e);
+			continue;
+		}
+		e->name = jstr(o, "elementName");
+		e->status = jstr(o, "status");
+		e->category = jstr(o, "category");
+		e->language = jstr(o, "languageCode");
+		(*n)++;
+	}
+	json_object_put(r);
+	return 0;
+}
+
+void
+gupshup_templates_free(struct gupshup_template *t, size_t n)
+{
+	for (size_t i = 0; t != NULL && i < n; i++) {
+		xfree_const(t[i].id);
+		xfree_const(t[i].name);
+		xfree_const(t[i].body);
+		xfree_const(t[i].status);
+		xfree_const(t[i].category);
+		xfree_const(t[i].language);
+	}
+	free(t);
+}
+
+char *
+gupshup_users_build(const struct gupshup_user *u, size_t n)
+{
+	struct json_object *r = json_object_new_object(), *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		const char *phone = u[i].phone != NULL ? u[i].phone : "";
+		size_t cc = gupshup_country_code_len(phone);
+		char code[4] = "";
+		memcpy(code, phone, cc);
+		code[cc] = '\0';
+		jput_str(o, "countryCode", code);
+		jput_str(o, "phoneCode", phone + cc);
+		json_object_object_add(o, "lastMessageTimeStamp",
+		                       json_object_new_int64(u[i].last_message_ms));
+		jput_str(o, "optinSource", "API");
+		jput_str(o, "optinStatus", u[i].opted_in ? "OPT_IN" : "OPT_OUT");
+		json_object_object_add(o, "optinTimeStamp", json_object_new_int64(u[i].optin_ms));
+		json_object_array_add(arr, o);
+	}
+	jput_str(r, "status", "success");
+	json_object_object_add(r, "users", arr);
+	return json_take(r);
+}
+
+int
+gupshup_users_parse(const char *body, size_t len, struct gupshup_user **u, size_t *n,
+                    char **cause)
+{
+	struct json_object *r, *arr;
+	size_t count;
+
+	*u = NULL;
+	*n = 0;
+	*cause = NULL;
+	if (json_parse(body, len, "users", &r, cause) != 0)
+		return -1;
+	arr = jget(r, "users");
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		*cause = reply_cause(r, "users");
+		json_object_put(r);
+		return -1;
+	}
+	count = json_object_array_length(arr);
+	*u = xcalloc(count + 1, sizeof **u);
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		char *cc = jstr(o, "countryCode"), *pc = jstr(o, "phoneCode"), *st;
+		if (pc == NULL) {
+			free(cc);
+			continue;
+		}
+		(*u)[*n].phone = xasprintf("%s%s", cc != NULL ? cc : "", pc);
+		free(cc);
+		free(pc);
+		st = jstr(o, "optinStatus");
+		(*u)[*n].opted_in = st != NULL && strcmp(st, "OPT_IN") == 0;
+		free(st);
+		(*u)[*n].optin_ms = jint(o, "optinTimeStamp");
+		(*u)[*n].last_message_ms = jint(o, "lastMessageTimeStamp");
+		(*n)++;
+	}
+	json_object_put(r);
+	return 0;
+}
+
+void
+gupshup_users_free(struct gupshup_user *u, size_t n)
+{
+	for (size_t i = 0; u != NULL && i < n; i++)
+		xfree_const(u[i].phone);
+	free(u);
+}
+
+char *
+gupshup_wallet_build(int64_t balance_micro, int64_t overdraft_micro)
+{
+	struct json_object *r = json_object_new_object(), *w = json_object_new_object();
+	jput_str(w, "currency", "USD");
+	json_object_object_add(w, "currentBalance",
+	                       json_object_new_double((double)balance_micro / 1e6));
+	json_object_object_add(w, "overDraftLimit",
+	                       json_object_new_double((double)overdraft_micro / 1e6));
+	jput_str(r, "status", "success");
+	json_object_object_add(r, "walletResponse", w);
+	return json_take(r);
+}
+
+int
+gupshup_wallet_parse(const char *body, size_t len, int64_t *balance_micro, char **cause)
+{
+	struct json_object *r, *w;
+	double d;
+
+	*balance_micro = 0;
+	*cause = NULL;
+	if (json_parse(body, len, "wallet", &r, cause) != 0)
+		return -1;
+	w = jget_object(r, "walletResponse");
+	if (w == NULL || jget(w, "currentBalance") == NULL) {
+		*cause = reply_cause(r, "wallet");
+		json_object_put(r);
+		return -1;
+	}
+	d = jdouble(w, "currentBalance");
+	*balance_micro = (int64_t)llround(d * 1e6);
+	json_object_put(r);
+	return 0;
 }

@@ -249,4 +249,55 @@ void gupshup_form_free(struct gupshup_field *fields, size_t n);
 struct buf;
 void gupshup_form_add(struct buf *form, const char *name, const char *value);
 
+/* ---- Account APIs: approved templates, users, wallet ---- */
+
+/*
+ * GET /sm/api/v1/template/list/APP answers
+ * {"status":"success","templates":[{"id","elementName","data","status",
+ * "category","languageCode","templateType":"TEXT"},...]}.
+ */
+struct gupshup_template {
+	const char *id;
+	const char *name;           /* "elementName" */
+	const char *body;           /* "data": text with {{1}}..{{n}} */
+	const char *status;         /* "APPROVED"...; build: NULL = "APPROVED" */
+	const char *category;       /* build: NULL = "UTILITY" */
+	const char *language;       /* "languageCode"; build: NULL = "en" */
+};
+char *gupshup_templates_build(const struct gupshup_template *t, size_t n);
+/* 0 with *t (n entries, owned; gupshup_templates_free), entries without an
+ * id or data skipped; -1 with *cause (not JSON, an error reply's message). */
+int  gupshup_templates_parse(const char *body, size_t len, struct gupshup_template **t,
+                             size_t *n, char **cause);
+void gupshup_templates_free(struct gupshup_template *t, size_t n);
+
+/*
+ * GET /sm/api/v1/users/APP answers {"status":"success","users":[{
+ * "countryCode","phoneCode","lastMessageTimeStamp","optinSource",
+ * "optinStatus":"OPT_IN"|"OPT_OUT","optinTimeStamp"},...]}.
+ */
+struct gupshup_user {
+	const char *phone;          /* E.164 digits; wire: countryCode + phoneCode */
+	int         opted_in;
+	int64_t     optin_ms;       /* 0 = never */
+	int64_t     last_message_ms;/* 0 = never wrote */
+};
+char *gupshup_users_build(const struct gupshup_user *u, size_t n);
+int  gupshup_users_parse(const char *body, size_t len, struct gupshup_user **u, size_t *n,
+                         char **cause);
+void gupshup_users_free(struct gupshup_user *u, size_t n);
+
+/*
+ * The wallet balance reply {"status":"success","walletResponse":{
+ * "currency":"USD","currentBalance":0.9988,"overDraftLimit":0}}; amounts
+ * here are micro-dollars.  Parse: 0 with *balance, or -1 with *cause.
+ */
+char *gupshup_wallet_build(int64_t balance_micro, int64_t overdraft_micro);
+int  gupshup_wallet_parse(const char *body, size_t len, int64_t *balance_micro, char **cause);
+
+/* The country calling code that starts phone (one of Gupshup's common
+ * ones: 1 7 20 27 30..49 51..58 60..66 81 82 84 86 90..98 234 ...), as its
+ * number of digits; 0 when unknown. */
+size_t gupshup_country_code_len(const char *phone);
+
 #endif

@@ -591,6 +591,70 @@ test_names(void **state)
 	assert_string_equal(gupshup_kind_name(GUPSHUP_MESSAGE_EVENT), "message-event");
 }
 
+static void
+test_account_apis(void **state)
+{
+	(void)state;
+	struct gupshup_template in[] = {
+		{ .id = "t-order", .name = "order_update", .body = "Your order {{1}} is {{2}}." },
+		{ .id = "t-close", .name = "ticket_closed", .body = "Ticket {{1}} closed.", .status = "APPROVED",
+		  .language = "pt_BR" },
+	};
+	struct gupshup_template *t;
+	size_t n;
+	char *cause = NULL;
+	char *json = gupshup_templates_build(in, 2);
+	assert_int_equal(gupshup_templates_parse(json, strlen(json), &t, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].id, "t-order");
+	assert_string_equal(t[0].name, "order_update");
+	assert_string_equal(t[0].body, "Your order {{1}} is {{2}}.");
+	assert_string_equal(t[0].status, "APPROVED");
+	assert_string_equal(t[1].language, "pt_BR");
+	gupshup_templates_free(t, n);
+	free(json);
+	const char *err = "{\"status\":\"error\",\"message\":\"Authentication Failed\"}";
+	assert_int_equal(gupshup_templates_parse(err, strlen(err), &t, &n, &cause), -1);
+	assert_string_equal(cause, "Authentication Failed");
+	free(cause);
+
+	struct gupshup_user users[] = {
+		{ .phone = "919812345678", .opted_in = 1, .optin_ms = 1764000000000LL, .last_message_ms = 1764065643000LL },
+		{ .phone = "14155550100" },
+		{ .phone = "2348031234567", .opted_in = 1 },
+	};
+	struct gupshup_user *u;
+	json = gupshup_users_build(users, 3);
+	assert_non_null(strstr(json, "\"countryCode\":\"91\",\"phoneCode\":\"9812345678\""));
+	assert_non_null(strstr(json, "\"countryCode\":\"234\",\"phoneCode\":\"8031234567\""));
+	assert_int_equal(gupshup_users_parse(json, strlen(json), &u, &n, &cause), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(u[i].phone, users[i].phone);
+		assert_int_equal(u[i].opted_in, users[i].opted_in);
+		assert_true(u[i].optin_ms == users[i].optin_ms);
+		assert_true(u[i].last_message_ms == users[i].last_message_ms);
+	}
+	gupshup_users_free(u, n);
+	free(json);
+
+	int64_t bal;
+	json = gupshup_wallet_build(998800, 0);
+	assert_int_equal(gupshup_wallet_parse(json, strlen(json), &bal, &cause), 0);
+	assert_true(bal == 998800);
+	free(json);
+	assert_int_equal(gupshup_wallet_parse("{}", 2, &bal, &cause), -1);
+	free(cause);
+
+	static const struct { const char *phone; size_t len; } cc[] = {
+		{ "14155550100", 1 }, { "79161234567", 1 }, { "447700900123", 2 }, { "919812345678", 2 },
+		{ "5511987654321", 2 }, { "6281234567890", 2 }, { "2348031234567", 3 }, { "971501234567", 3 },
+		{ "0123", 0 }, { "", 0 }, { "9", 0 }, { "x1", 0 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cc); i++)
+		assert_int_equal(gupshup_country_code_len(cc[i].phone), cc[i].len);
+}
+
 int
 main(void)
 {
@@ -607,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_form_decode),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_account_apis),
 	};
 	return cmocka_run_group_tests_name("gupshup", tests, NULL, NULL);
 }
