@@ -68,6 +68,7 @@ struct session {
 	int     template_messaging;
 	int64_t head;                 /* welcome.last_event */
 	int64_t skew;                 /* hub clock - our clock, seconds */
+	int64_t agent_month;          /* our messages in 30 days, -1 unknown */
 	unsigned next_id;
 	char   *why;                  /* last bye/close sentence, or NULL */
 	struct template_def *templates;
@@ -107,8 +108,10 @@ void session_mark_read(struct session *s, const char *phone);
 int  session_check_limits(struct session *s, const char *phone, int64_t now,
                           struct limit_verdict *v);
 /* Counts for the composer's "N of 10 left" line. */
+/* *agent is the 30-day count, -1 when not known yet (offline, before the
+ * first check). */
 void session_limit_counts(struct session *s, const char *phone, int64_t now,
-                          unsigned *customer, unsigned *agent);
+                          unsigned *customer, long *agent);
 /* What a text send to phone becomes (decide.h); release with
  * decision_release().  Templates are the session's. */
 void session_decide(struct session *s, const char *phone, const char *text, int64_t now,

@@ -21,8 +21,19 @@
 #include "store_cache.h"
 #include "util.h"
 
+#define CACHE_STMTS 64
+
+/* Prepared statements are kept and reused, keyed by their SQL text: the
+ * event stream and the painter run the same few queries over and over. */
+struct cache_stmt {
+	char         *sql;
+	sqlite3_stmt *st;
+};
+
 struct cache {
 	sqlite3 *db;
+	struct cache_stmt stmts[CACHE_STMTS];
+	unsigned next;           /* round-robin eviction */
 };
 
 static const char *schema =
@@ -103,6 +114,10 @@ cache_close(struct cache *c)
 {
 	if (c == NULL)
 		return;
+	for (int i = 0; i < CACHE_STMTS; i++) {
+		sqlite3_finalize(c->stmts[i].st);
+		free(c->stmts[i].sql);
+	}
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -132,16 +147,33 @@ cache_commit(struct cache *c, char **cause)
 	return exec(c, "COMMIT", cause);
 }
 
-/* Prepares sql or fails with cause. */
+/* The prepared statement for sql (reused when cached), or NULL with
+ * cause.  Give it back with done(). */
 static sqlite3_stmt *
 prep(struct cache *c, const char *sql, char **cause)
 {
+	for (int i = 0; i < CACHE_STMTS; i++)
+		if (c->stmts[i].sql != NULL && strcmp(c->stmts[i].sql, sql) == 0)
+			return c->stmts[i].st;
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		fail(c, cause, "prepare a query");
 		return NULL;
 	}
+	struct cache_stmt *slot = &c->stmts[c->next++ % CACHE_STMTS];
+	sqlite3_finalize(slot->st);
+	free(slot->sql);
+	slot->sql = xstrdup(sql);
+	slot->st = st;
 	return st;
+}
+
+/* Resets a statement from prep() for its next use. */
+static void
+done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 /* Steps a statement that returns no row, finalises it. */
@@ -151,10 +183,10 @@ run(struct cache *c, sqlite3_stmt *st, char **cause, const char *what)
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		fail(c, cause, what);
-		sqlite3_finalize(st);
+		done(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	done(st);
 	return 0;
 }
 
@@ -168,7 +200,7 @@ cache_meta_get(struct cache *c, const char *key)
 	bind_text(st, 1, key);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = xstrdup(col_text(st, 0));
-	sqlite3_finalize(st);
+	done(st);
 	return v;
 }
 
@@ -260,7 +292,7 @@ cache_chat_get(struct cache *c, const char *phone, struct cache_chat *out, char 
 		r = 1;
 	else
 		r = fail(c, cause, "read a chat");
-	sqlite3_finalize(st);
+	done(st);
 	return r;
 }
 
@@ -322,7 +354,7 @@ cache_chat_count(struct cache *c, const struct cache_filter *f)
 		return -1;
 	filter_bind(st, f);
 	long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
+	done(st);
 	return n;
 }
 
@@ -350,11 +382,11 @@ cache_chat_page(struct cache *c, const struct cache_filter *f, long offset, int 
 		chat_read(st, &v[k++]);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		fail(c, cause, "read chats");
-		sqlite3_finalize(st);
+		done(st);
 		cache_chats_free(v, k);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	done(st);
 	*out = v;
 	*n = k;
 	return 0;
@@ -380,7 +412,7 @@ cache_chat_index(struct cache *c, const struct cache_filter *f, const char *phon
 		bind_text(st, 7, ch.phone);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			r = (long)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		done(st);
 	}
 	cache_chat_release(&ch);
 	return r;
@@ -458,7 +490,7 @@ cache_msg_get(struct cache *c, const char *id, struct cache_msg *out, char **cau
 		r = 1;
 	else
 		r = fail(c, cause, "read a message");
-	sqlite3_finalize(st);
+	done(st);
 	return r;
 }
 
@@ -545,11 +577,11 @@ cache_msg_page(struct cache *c, const char *phone, int64_t before, int limit,
 		msg_read(st, &v[k++]);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		fail(c, cause, "read messages");
-		sqlite3_finalize(st);
+		done(st);
 		cache_msgs_free(v, k);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	done(st);
 	for (size_t i = 0; i < k / 2; i++) {       /* newest-first -> oldest-first */
 		struct cache_msg t = v[i];
 		v[i] = v[k - 1 - i];
@@ -568,20 +600,17 @@ cache_msg_count(struct cache *c, const char *phone)
 		return -1;
 	bind_text(st, 1, phone);
 	long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
+	done(st);
 	return n;
 }
 
 int
-cache_agent_sends(struct cache *c, const char *agent, const char *customer, int64_t since,
-    void (*fn)(void *arg, const char *phone, int out, int64_t t), void *arg, char **cause)
+cache_customer_sends(struct cache *c, const char *agent, const char *customer, int64_t since,
+    void (*fn)(void *arg, int out, int64_t t), void *arg, char **cause)
 {
 	sqlite3_stmt *st = prep(c,
-	    "SELECT phone, out, time FROM messages INDEXED BY messages_agent"
-	    " WHERE agent = ?1 AND out = 1 AND automated = 0 AND time >= ?3"
-	    " UNION ALL SELECT phone, out, time FROM messages INDEXED BY messages_chat"
-	    " WHERE phone = ?2 AND out = 0 AND time >= ?3"
-	    " ORDER BY 3", cause);
+	    "SELECT out, time FROM messages INDEXED BY messages_chat WHERE phone = ?2 AND time >= ?3"
+	    " AND (out = 0 OR (automated = 0 AND agent = ?1)) ORDER BY time, seq", cause);
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, agent);
@@ -589,14 +618,39 @@ cache_agent_sends(struct cache *c, const char *agent, const char *customer, int6
 	sqlite3_bind_int64(st, 3, since);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(arg, col_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2));
-	if (rc != SQLITE_DONE) {
-		fail(c, cause, "count an agent's messages");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
+		fn(arg, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1));
+	done(st);
+	if (rc != SQLITE_DONE)
+		return fail(c, cause, "read a customer's messages");
 	return 0;
+}
+
+long
+cache_agent_count(struct cache *c, const char *agent, int64_t since)
+{
+	sqlite3_stmt *st = prep(c, "SELECT count(*) FROM messages INDEXED BY messages_agent"
+	    " WHERE agent = ? AND time >= ? AND out = 1 AND automated = 0", NULL);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, agent);
+	sqlite3_bind_int64(st, 2, since);
+	long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+	done(st);
+	return n;
+}
+
+int64_t
+cache_agent_nth_newest(struct cache *c, const char *agent, long nth)
+{
+	sqlite3_stmt *st = prep(c, "SELECT time FROM messages INDEXED BY messages_agent"
+	    " WHERE agent = ? AND out = 1 AND automated = 0 ORDER BY time DESC LIMIT 1 OFFSET ?", NULL);
+	if (st == NULL)
+		return 0;
+	bind_text(st, 1, agent);
+	sqlite3_bind_int64(st, 2, nth > 0 ? nth - 1 : 0);
+	int64_t t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	done(st);
+	return t;
 }
 
 void
@@ -667,7 +721,7 @@ list_rows(struct cache *c, const char *sql, int k, char ***cols[], size_t *n, ch
 			(*cols[j])[*n] = xstrdup(col_text(st, j));
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	done(st);
 	if (rc != SQLITE_DONE) {
 		for (int j = 0; j < k; j++) {
 			cache_strv_free(*cols[j], *n);

@@ -99,12 +99,15 @@ int  cache_msg_state(struct cache *c, const char *id, const char *state, const c
 int  cache_msg_page(struct cache *c, const char *phone, int64_t before, int limit,
                     struct cache_msg **out, size_t *n, char **cause);
 long cache_msg_count(struct cache *c, const char *phone);
-/* Agent messages (not automated) by agent in [since, now]: calls fn for each
- * (phone, time) in time order, then inbound of customer since `since`.
- * Used to build the agent's limits (limits.h) from the cache. */
-int  cache_agent_sends(struct cache *c, const char *agent, const char *customer, int64_t since,
-                       void (*fn)(void *arg, const char *phone, int out, int64_t t), void *arg,
-                       char **cause);
+/* The rows the agent limits need for one customer, in time order: the
+ * customer's inbound messages (out 0) and agent's own non-automated
+ * messages to them (out 1), from since on. */
+int  cache_customer_sends(struct cache *c, const char *agent, const char *customer, int64_t since,
+                          void (*fn)(void *arg, int out, int64_t t), void *arg, char **cause);
+/* agent's non-automated messages since `since` (index range count); -1 on error. */
+long cache_agent_count(struct cache *c, const char *agent, int64_t since);
+/* Time of agent's nth newest non-automated message, 0 when fewer. */
+int64_t cache_agent_nth_newest(struct cache *c, const char *agent, long nth);
 void cache_msg_release(struct cache_msg *m);
 void cache_msgs_free(struct cache_msg *v, size_t n);
 

@@ -446,12 +446,16 @@ paint_customer(struct tui *t)
 	put_untrusted(r.y + 1, x, r.x + r.w - x, *c->note ? c->note : "-", 0);
 	/* Window and limits: always visible. */
 	char *win = console_window_left(c->last_inbound, now);
-	unsigned cc = 0, ac = 0;
+	unsigned cc = 0;
+	long ac = -1;
 	session_limit_counts(&t->app.sess, c->phone, now, &cc, &ac);
 	long cmax = t->app.sess.limits.customer_max > 0 ? t->app.sess.limits.customer_max : LIMIT_CUSTOMER_MAX;
 	long amax = t->app.sess.limits.agent_max > 0 ? t->app.sess.limits.agent_max : LIMIT_AGENT_MAX;
-	char *line = xasprintf("%s  |  you may send %ld more here, %ld more in 30 days", win,
-	    cmax - (long)cc > 0 ? cmax - (long)cc : 0, amax - (long)ac > 0 ? amax - (long)ac : 0);
+	char month[32] = "?";
+	if (ac >= 0)
+		snprintf(month, sizeof month, "%ld", amax - ac > 0 ? amax - ac : 0);
+	char *line = xasprintf("%s  |  you may send %ld more here, %s more in 30 days", win,
+	    cmax - (long)cc > 0 ? cmax - (long)cc : 0, month);
 	int closed = strstr(win, "closed") != NULL;
 	put(r.y + 2, r.x + 1, r.w - 2, line, closed ? pair(t, CP_ERROR) | A_BOLD : pair(t, CP_OK));
 	free(line);

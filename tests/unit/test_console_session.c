@@ -260,9 +260,11 @@ test_session_limits_decide(void **state)
 	assert_int_equal(session_check_limits(&s, "911", now, &v), -1);
 	assert_string_equal(v.code, "limit.customer");
 	assert_int_equal(v.count, 10);
-	unsigned cc, ac;
+	unsigned cc;
+	long ac;
 	session_limit_counts(&s, "911", now, &cc, &ac);
 	assert_int_equal(cc, 10);
+	assert_int_equal(ac, 10);      /* welcome said 0; ten live messages since */
 	/* Another agent's messages do not count against ravi. */
 	/* A customer reply lifts it. */
 	ev_message(&s, 20, "in2", "911", "in", "thanks", now - 1, NULL);

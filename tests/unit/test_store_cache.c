@@ -156,10 +156,9 @@ test_messages(void **state)
 struct walk { int outs, ins; int64_t last; };
 
 static void
-walk_fn(void *arg, const char *phone, int out, int64_t t)
+walk_fn(void *arg, int out, int64_t t)
 {
 	struct walk *w = arg;
-	(void)phone;
 	assert_true(t >= w->last);
 	w->last = t;
 	if (out)
@@ -179,9 +178,15 @@ test_agent_sends(void **state)
 	put_msg(c, "d", "912", 0, "", 130);
 	put_msg(c, "e", "911", 1, "sent", 10);  /* before since */
 	struct walk w = {0};
-	assert_int_equal(cache_agent_sends(c, "ana", "911", 50, walk_fn, &w, NULL), 0);
-	assert_int_equal(w.outs, 2);
+	assert_int_equal(cache_customer_sends(c, "ana", "911", 50, walk_fn, &w, NULL), 0);
+	assert_int_equal(w.outs, 1);
 	assert_int_equal(w.ins, 1);
+	assert_int_equal(cache_agent_count(c, "ana", 50), 2);
+	assert_int_equal(cache_agent_count(c, "ana", 0), 3);
+	assert_int_equal(cache_agent_count(c, "bob", 0), 0);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 1), 120);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 3), 10);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 4), 0);
 	cache_close(c);
 }
 
