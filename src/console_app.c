@@ -204,12 +204,6 @@ app_init(struct app *a, const char *link, const char *agent, const struct app_ho
 		s_send, s_changed, s_notify, s_reply, s_hub, s_bye,
 	};
 	session_init(&a->sess, a->link.token, a->agent, &sh, a);
-	static const struct client_hooks ch = { c_open, c_frame, c_close, c_fd, c_timer };
-	a->client = client_new(&ch, a, cause);
-	if (a->client == NULL) {
-		app_release(a);
-		return -1;
-	}
 	/* Paint from the cache of the hub last seen on this link. */
 	struct console_config cfg;
 	char *ccause = NULL;
@@ -222,6 +216,15 @@ app_init(struct app *a, const char *link, const char *agent, const struct app_ho
 		free(ccause);
 	}
 	return 0;
+}
+
+int
+app_start(struct app *a, char **cause)
+{
+	static const struct client_hooks ch = { c_open, c_frame, c_close, c_fd, c_timer };
+	if (a->client == NULL)
+		a->client = client_new(&ch, a, cause);
+	return a->client != NULL ? 0 : -1;
 }
 
 void

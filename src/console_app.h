@@ -52,6 +52,9 @@ struct app {
  * hub last seen on that link if any.  0, or -1 with *cause (bad link). */
 int  app_init(struct app *a, const char *link, const char *agent, const struct app_hooks *h,
               void *ui, char **cause);
+/* Creates the network side (the lws context: TLS set-up and all), kept
+ * apart so the console can paint from the cache first.  0 / -1. */
+int  app_start(struct app *a, char **cause);
 void app_release(struct app *a);
 /* Starts a connection attempt now (errors become a scheduled retry or,
  * without reconnect, a closed session). */

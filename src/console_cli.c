@@ -286,7 +286,7 @@ r_send(struct cli *c)
 	}
 	decision_release(&d);
 	struct limit_verdict v;
-	if (session_check_limits(&c->app.sess, c->phone, now, &v) != 0) {
+	if (session_check_limits(&c->app.sess, c->phone, now, 1, &v) != 0) {
 		char *why = limits_describe(&v, c->phone);
 		refused(c, v.code, why);
 		free(why);
@@ -658,7 +658,8 @@ cli_run(int argc, char **argv, const char *link, const char *name)
 	}
 	static const struct app_hooks hooks = { h_changed, NULL, h_reply, NULL, h_timer, tail_frame };
 	char *cause = NULL;
-	if (app_init(&c->app, link, name, &hooks, c, &cause) != 0) {
+	if (app_init(&c->app, link, name, &hooks, c, &cause) != 0 ||
+	    app_start(&c->app, &cause) != 0) {
 		fprintf(stderr, "wadesk: %s\n", cause);
 		free(cause);
 		code = EXIT_HUB;

@@ -608,7 +608,8 @@ agent_month(struct session *s, int64_t now)
 }
 
 int
-session_check_limits(struct session *s, const char *phone, int64_t now, struct limit_verdict *v)
+session_check_limits(struct session *s, const char *phone, int64_t now, int full,
+    struct limit_verdict *v)
 {
 	memset(v, 0, sizeof *v);
 	struct limits *l = limits_build(s, phone, now);
@@ -619,7 +620,7 @@ session_check_limits(struct session *s, const char *phone, int64_t now, struct l
 	if (r != 0)
 		return r;
 	int64_t max = s->limits.agent_max > 0 ? s->limits.agent_max : LIMIT_AGENT_MAX;
-	int64_t month = agent_month(s, now);
+	int64_t month = full ? agent_month(s, now) : s->agent_month;
 	if (month >= max && cache_agent_count(s->cache, s->agent, now - 30 * 86400) >= max) {
 		v->code = "limit.agent";
 		v->count = (unsigned)max;
@@ -640,7 +641,7 @@ session_limit_counts(struct session *s, const char *phone, int64_t now, unsigned
 		limits_counts(l, s->agent, phone, now, customer, &ac);
 		limits_free(l);
 	}
-	*agent = s->agent_month;
+	*agent = s->agent_month;     /* offline it is counted at the first send */
 }
 
 void

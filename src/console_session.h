@@ -103,9 +103,12 @@ const char *session_simple(struct session *s, enum proto_type t, const char *pho
 void session_mark_read(struct session *s, const char *phone);
 
 /* The agent limits for a send to phone at now, from the cache (limits.h
- * built from the agent's own messages).  0 allowed; -1 with *v filled
- * (code "limit.customer" / "limit.agent"). */
-int  session_check_limits(struct session *s, const char *phone, int64_t now,
+ * fed with that customer's last 24 h).  The 30-day count is the hub's
+ * (welcome) plus our messages since; when it is not known (offline from
+ * the start) it is counted from the cache only when full is set (before
+ * a send; not for every paint).  0 allowed; -1 with *v filled (code
+ * "limit.customer" / "limit.agent"). */
+int  session_check_limits(struct session *s, const char *phone, int64_t now, int full,
                           struct limit_verdict *v);
 /* Counts for the composer's "N of 10 left" line. */
 /* *agent is the 30-day count, -1 when not known yet (offline, before the

@@ -92,6 +92,9 @@ struct tui {
 	int    pick_sel, pick_templates;
 	struct composer pick_filter;
 	int    dirty;
+	int    painted;          /* paints so far */
+	int64_t frame_ns;        /* a frame arrived and is not on screen yet */
+	FILE  *bench;            /* WADESK_BENCH_FILE: paint timings */
 	int    quit;
 	int    exit_code;
 	const char *quit_why;
@@ -703,7 +706,7 @@ paint_hint(struct tui *t)
 	    strcmp(d.code, "template.nomatch") == 0)) {
 		hint = xasprintf(" refused (%s): %s ", d.code, d.reason);
 		a = pair(t, CP_ERROR) | A_BOLD;
-	} else if (session_check_limits(&t->app.sess, c->phone, now, &v) != 0) {
+	} else if (session_check_limits(&t->app.sess, c->phone, now, 0, &v) != 0) {
 		char *why = limits_describe(&v, c->phone);
 		hint = xasprintf(" refused (%s): %s ", v.code, why);
 		free(why);
@@ -831,6 +834,34 @@ paint_picker(struct tui *t, int *cy, int *cx)
 		put(y0 + 2, x0 + 2, w - 4, t->npick == 0 ? "(none defined)" : "(no match)", A_REVERSE);
 }
 
+/* Benchmarks: when the first full paint reached the terminal and how long
+ * an event took to get on screen (CLOCK_MONOTONIC, shared with the
+ * benchmark process), and the RSS then. */
+static void
+bench_note(struct tui *t)
+{
+	if (t->bench == NULL)
+		return;
+	int64_t now = mono_ns();
+	if (t->painted++ == 0 && t->app.cache != NULL) {
+		long rss = 0;
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[128];
+		while (f != NULL && fgets(line, sizeof line, f) != NULL)
+			if (strncmp(line, "VmRSS:", 6) == 0)
+				rss = strtol(line + 6, NULL, 10);
+		if (f != NULL)
+			fclose(f);
+		fprintf(t->bench, "paint %lld %ld\n", (long long)now, rss);
+	} else if (t->painted == 1)
+		t->painted = 0;       /* that paint had no cache yet: not the full one */
+	if (t->frame_ns != 0) {
+		fprintf(t->bench, "event %lld\n", (long long)(now - t->frame_ns));
+		t->frame_ns = 0;
+	}
+	fflush(t->bench);
+}
+
 static void
 paint(struct tui *t)
 {
@@ -874,6 +905,7 @@ paint(struct tui *t)
 		curs_set(0);
 	refresh();
 	t->dirty = 0;
+	bench_note(t);
 }
 
 /* ---- pending commands -------------------------------------------- */
@@ -1154,7 +1186,7 @@ do_send(struct tui *t)
 	}
 	decision_release(&d);
 	struct limit_verdict v;
-	if (session_check_limits(&t->app.sess, c->phone, now, &v) != 0) {
+	if (session_check_limits(&t->app.sess, c->phone, now, 1, &v) != 0) {
 		char *why = limits_describe(&v, c->phone);
 		tui_message(t, 1, "refused (%s): %s", v.code, why);
 		free(why);
@@ -1700,6 +1732,16 @@ read_input(struct tui *t)
 }
 
 static void
+h_frame(struct app *a, const char *data, size_t len)
+{
+	struct tui *t = a->ui;
+	(void)data;
+	(void)len;
+	if (t->bench != NULL && t->frame_ns == 0)
+		t->frame_ns = mono_ns();
+}
+
+static void
 h_fd(struct app *a, int fd)
 {
 	struct tui *t = a->ui;
@@ -1786,9 +1828,10 @@ int
 tui_main(const char *link, const char *name, const struct tui_opts *o)
 {
 	static const struct app_hooks hooks = {
-		h_changed, h_notify, h_reply, h_fd, h_timer, NULL,
+		h_changed, h_notify, h_reply, h_fd, h_timer, h_frame,
 	};
 	struct tui *t = xcalloc(1, sizeof *t);
+	int64_t st0 = mono_ns();
 	t->opts = o;
 	t->focus = KC_LIST;
 	t->fstatus = -1;
@@ -1801,7 +1844,11 @@ tui_main(const char *link, const char *name, const struct tui_opts *o)
 		return 3;
 	}
 	t->app.reconnect = 1;
+	const char *bench = getenv("WADESK_BENCH_FILE");
+	if (bench != NULL && *bench != '\0')
+		t->bench = fopen(bench, "a");
 	t->app.remember = o->remember;
+	int64_t st1 = mono_ns();
 	int saved_err = log_to_file();
 	setlocale(LC_ALL, "");
 	g_tui = t;
@@ -1823,8 +1870,20 @@ tui_main(const char *link, const char *name, const struct tui_opts *o)
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	mouseinterval(0);
 	color_setup(t);
-	/* Paint from the cache before the network answers. */
+	int64_t st2 = mono_ns();
+	/* Paint from the cache before the network exists. */
 	paint(t);
+	if (t->bench != NULL)
+		fprintf(t->bench, "stages tui %lld app %lld curses %lld paint %lld\n", (long long)st0,
+		    (long long)(st1 - st0), (long long)(st2 - st1), (long long)(mono_ns() - st2));
+	if (app_start(&t->app, &cause) != 0) {
+		term_restore();
+		fprintf(stderr, "wadesk: %s\n", cause);
+		free(cause);
+		tui_free(t);
+		free(t);
+		return 1;
+	}
 	if (client_watch_fd(t->app.client, 0, &cause) != 0 ||
 	    (o->sigfd >= 0 && client_watch_fd(t->app.client, o->sigfd, &cause) != 0)) {
 		log_warn("%s", cause);
@@ -1850,6 +1909,8 @@ tui_main(const char *link, const char *name, const struct tui_opts *o)
 		fprintf(stderr, "wadesk: %s\n", t->quit_why);
 	int code = t->exit_code;
 	g_tui = NULL;
+	if (t->bench != NULL)
+		fclose(t->bench);
 	tui_free(t);
 	free(t);
 	return code;

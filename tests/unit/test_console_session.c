@@ -250,14 +250,14 @@ test_session_limits_decide(void **state)
 	ev_contact(&s, 1, "911", "Notifying agent", now - 100);
 	ev_message(&s, 2, "in1", "911", "in", "hi", now - 100, NULL);
 	struct limit_verdict v;
-	assert_int_equal(session_check_limits(&s, "911", now, &v), 0);
+	assert_int_equal(session_check_limits(&s, "911", now, 1, &v), 0);
 	for (int i = 0; i < 10; i++) {
 		char id[8];
 		snprintf(id, sizeof id, "o%d", i);
 		ev_message(&s, 3 + i, id, "911", "out", "reply", now - 50 + i, "ravi");
 	}
 	/* The 11th is refused on the spot. */
-	assert_int_equal(session_check_limits(&s, "911", now, &v), -1);
+	assert_int_equal(session_check_limits(&s, "911", now, 1, &v), -1);
 	assert_string_equal(v.code, "limit.customer");
 	assert_int_equal(v.count, 10);
 	unsigned cc;
@@ -268,7 +268,7 @@ test_session_limits_decide(void **state)
 	/* Another agent's messages do not count against ravi. */
 	/* A customer reply lifts it. */
 	ev_message(&s, 20, "in2", "911", "in", "thanks", now - 1, NULL);
-	assert_int_equal(session_check_limits(&s, "911", now, &v), 0);
+	assert_int_equal(session_check_limits(&s, "911", now, 1, &v), 0);
 	/* Send decision: inside the window a session message. */
 	struct send_decision d;
 	session_decide(&s, "911", "hello", now, &d);
