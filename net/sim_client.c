@@ -80,6 +80,14 @@ sim_client_request(const char *base, const char *method, const char *path, const
 
 /* ---- The load generator ---- */
 
+static size_t
+discard(char *data, size_t size, size_t n, void *user)
+{
+	(void)data;
+	(void)user;
+	return size * n;
+}
+
 struct slot {
 	CURL    *easy;
 	int64_t  started_ns;
@@ -148,7 +156,8 @@ sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **ca
 	t0 = mono_ns();
 	next_ns = t0;
 	while (r->sent < o->count || active > 0) {
-		int running, left, wait_ms = 100;
+		int running, left, wait_ms = 10;
+		long suggested = -1;
 		CURLMsg *m;
 		int64_t now = mono_ns();
 
@@ -181,6 +190,7 @@ sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **ca
 			    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body) != CURLE_OK ||
 			    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, 30000L) != CURLE_OK ||
 			    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+			    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
 			    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s) != CURLE_OK ||
 			    curl_multi_add_handle(multi, s->easy) != CURLM_OK) {
 				*cause = xstrdup("cannot start a request");
@@ -233,8 +243,11 @@ sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **ca
 		}
 		if (r->sent < o->count && active < inflight) {
 			int64_t until = (next_ns - mono_ns()) / 1000000;
-			wait_ms = until < 0 ? 0 : until > 100 ? 100 : (int)until;
+			wait_ms = until < 0 ? 0 : until > 10 ? 10 : (int)until;
 		}
+		if (curl_multi_timeout(multi, &suggested) == CURLM_OK && suggested >= 0 &&
+		    suggested < wait_ms)
+			wait_ms = (int)suggested;
 		if (curl_multi_poll(multi, NULL, 0, wait_ms, NULL) != CURLM_OK) {
 			*cause = xstrdup("curl_multi_poll failed");
 			goto out;

@@ -129,6 +129,8 @@ struct sim {
 	size_t   nheap, capheap;
 	uint64_t seq;
 
+	uint64_t refused[64];       /* --chaos: bodies answered 500 or dropped once */
+	size_t   nrefused;
 	int64_t *sends;             /* ring of the last rate_limit accepted sends */
 	size_t   nsends, sendhead;
 
@@ -833,14 +835,24 @@ send_message(struct sim *s, const struct sim_request *rq, int is_template, int64
 	int64_t cost;
 	int fail;
 
+	/* --chaos: a send is sometimes refused the first time (500 or a
+	 * dropped connection); the same body again is then accepted, so a
+	 * client that retries gets through. */
 	if (s->chaos) {
-		uint64_t r = rnd(s, 100);
-		if (r < 7) {
-			respond_error(rs, 500, "Internal Server Error");
-			return;
-		}
-		if (r < 10) {
-			rs->drop = 1;
+		uint64_t h = 1469598103934665603ULL, r;
+		int seen = 0;
+		for (size_t i = 0; i < rq->len; i++)
+			h = (h ^ (unsigned char)rq->body[i]) * 1099511628211ULL;
+		for (size_t i = 0; i < ARRAY_LEN(s->refused) && i < s->nrefused; i++)
+			if (s->refused[i] == h)
+				seen = 1;
+		r = rnd(s, 100);
+		if (!seen && r < 14) {
+			s->refused[s->nrefused++ % ARRAY_LEN(s->refused)] = h;
+			if (r < 8)
+				respond_error(rs, 500, "Internal Server Error");
+			else
+				rs->drop = 1;
 			return;
 		}
 	}
