@@ -49,9 +49,9 @@ open_cache(struct app *a, const char *hub_id)
 {
 	if (a->cache != NULL && a->cache_hub != NULL && strcmp(a->cache_hub, hub_id) == 0)
 		return;
-	char *cause = NULL, *dir = data_dir(), *path = config_cache_path(hub_id);
+	char *cause = NULL, *dir = console_data_dir(), *path = console_cache_path(hub_id);
 	struct cache *c = NULL;
-	if (config_mkdirs(dir, &cause) != 0 || cache_open(path, &c, &cause) != 0) {
+	if (console_mkdirs(dir, &cause) != 0 || cache_open(path, &c, &cause) != 0) {
 		log_warn("%s", cause);
 		free(cause);
 	}
@@ -74,7 +74,7 @@ save_config(struct app *a, const char *hub_id)
 		return;
 	struct console_config cfg;
 	char *cause = NULL;
-	if (config_load(&cfg, &cause) != 0) {
+	if (console_config_load(&cfg, &cause) != 0) {
 		log_warn("%s", cause);
 		free(cause);
 		return;
@@ -87,11 +87,11 @@ save_config(struct app *a, const char *hub_id)
 		free(cfg.hub_id);
 		cfg.hub_id = xstrdup(hub_id);
 	}
-	if (config_save(&cfg, &cause) != 0) {
+	if (console_config_save(&cfg, &cause) != 0) {
 		log_warn("%s", cause);
 		free(cause);
 	}
-	config_release(&cfg);
+	console_config_release(&cfg);
 }
 
 static void
@@ -207,10 +207,10 @@ app_init(struct app *a, const char *link, const char *agent, const struct app_ho
 	/* Paint from the cache of the hub last seen on this link. */
 	struct console_config cfg;
 	char *ccause = NULL;
-	if (config_load(&cfg, &ccause) == 0) {
+	if (console_config_load(&cfg, &ccause) == 0) {
 		if (cfg.link != NULL && cfg.hub_id != NULL && strcmp(cfg.link, link) == 0)
 			open_cache(a, cfg.hub_id);
-		config_release(&cfg);
+		console_config_release(&cfg);
 	} else {
 		log_warn("%s", ccause);
 		free(ccause);

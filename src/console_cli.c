@@ -548,16 +548,16 @@ a_access(struct cli *c, const struct proto_msg *m)
 	/* Keep working: the remembered link becomes the new admin link. */
 	struct console_config cfg;
 	char *cause = NULL;
-	if (m->links.admin != NULL && config_load(&cfg, &cause) == 0) {
+	if (m->links.admin != NULL && console_config_load(&cfg, &cause) == 0) {
 		if (cfg.link != NULL && strcmp(cfg.link, c->app.link_str) == 0) {
 			free(cfg.link);
 			cfg.link = xstrdup(m->links.admin);
-			if (config_save(&cfg, &cause) != 0) {
+			if (console_config_save(&cfg, &cause) != 0) {
 				fprintf(stderr, "wadesk: %s\n", cause);
 				free(cause);
 			}
 		}
-		config_release(&cfg);
+		console_config_release(&cfg);
 	} else
 		free(cause);
 	finish(c, EXIT_DONE);

@@ -94,19 +94,19 @@ xdg_dir(const char *env, const char *fallback)
 }
 
 char *
-config_dir(void)
+console_config_dir(void)
 {
 	return xdg_dir("XDG_CONFIG_HOME", ".config");
 }
 
 char *
-data_dir(void)
+console_data_dir(void)
 {
 	return xdg_dir("XDG_DATA_HOME", ".local/share");
 }
 
 int
-config_mkdirs(const char *dir, char **cause)
+console_mkdirs(const char *dir, char **cause)
 {
 	char *p = xstrdup(dir);
 	for (char *s = p + 1; ; s++) {
@@ -143,10 +143,10 @@ on_key(void *user, const char *section, const char *name, const char *value)
 }
 
 int
-config_load(struct console_config *c, char **cause)
+console_config_load(struct console_config *c, char **cause)
 {
 	memset(c, 0, sizeof *c);
-	char *dir = config_dir(), *path = xasprintf("%s/config", dir);
+	char *dir = console_config_dir(), *path = xasprintf("%s/config", dir);
 	free(dir);
 	int r = ini_parse(path, on_key, c);
 	if (r == -1 && errno == ENOENT)
@@ -155,7 +155,7 @@ config_load(struct console_config *c, char **cause)
 		*cause = r > 0 ? xasprintf("cannot parse '%s': line %d", path, r) :
 		    xasprintf("cannot read '%s': %s", path, strerror(errno));
 		free(path);
-		config_release(c);
+		console_config_release(c);
 		return -1;
 	}
 	free(path);
@@ -163,10 +163,10 @@ config_load(struct console_config *c, char **cause)
 }
 
 int
-config_save(const struct console_config *c, char **cause)
+console_config_save(const struct console_config *c, char **cause)
 {
-	char *dir = config_dir();
-	if (config_mkdirs(dir, cause) != 0) {
+	char *dir = console_config_dir();
+	if (console_mkdirs(dir, cause) != 0) {
 		free(dir);
 		return -1;
 	}
@@ -208,7 +208,7 @@ out:
 }
 
 void
-config_release(struct console_config *c)
+console_config_release(struct console_config *c)
 {
 	free(c->link);
 	free(c->name);
@@ -217,9 +217,9 @@ config_release(struct console_config *c)
 }
 
 char *
-config_cache_path(const char *hub_id)
+console_cache_path(const char *hub_id)
 {
-	char *dir = data_dir();
+	char *dir = console_data_dir();
 	struct buf b = {0};
 	for (const char *s = hub_id; *s != '\0' && b.len < 64; s++)
 		buf_putc(&b, (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||

@@ -27,17 +27,17 @@ struct console_config {
 	char *hub_id;     /* hub id seen on link, NULL unknown */
 };
 /* $XDG_CONFIG_HOME/wadesk (default ~/.config/wadesk), xmalloc'd. */
-char *config_dir(void);
+char *console_config_dir(void);
 /* $XDG_DATA_HOME/wadesk (default ~/.local/share/wadesk), xmalloc'd. */
-char *data_dir(void);
+char *console_data_dir(void);
 /* mkdir -p with mode 0700; 0 / -1 with *cause. */
-int  config_mkdirs(const char *dir, char **cause);
+int  console_mkdirs(const char *dir, char **cause);
 /* Loads the config (absent file = empty config, 0); -1 with *cause. */
-int  config_load(struct console_config *c, char **cause);
+int  console_config_load(struct console_config *c, char **cause);
 /* Writes it atomically, 0600; -1 with *cause. */
-int  config_save(const struct console_config *c, char **cause);
-void config_release(struct console_config *c);
+int  console_config_save(const struct console_config *c, char **cause);
+void console_config_release(struct console_config *c);
 /* The cache path for hub_id (xmalloc'd); hub_id must be [A-Za-z0-9_-]. */
-char *config_cache_path(const char *hub_id);
+char *console_cache_path(const char *hub_id);
 
 #endif

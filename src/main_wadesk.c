@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	}
 	struct console_config cfg;
 	char *cause = NULL;
-	if (config_load(&cfg, &cause) != 0) {
+	if (console_config_load(&cfg, &cause) != 0) {
 		fprintf(stderr, "wadesk: %s\n", cause);
 		free(cause);
 		memset(&cfg, 0, sizeof cfg);
@@ -135,7 +135,7 @@ main(int argc, char **argv)
 			}
 			free(cfg.hub_id);
 			cfg.hub_id = NULL;
-			if (config_save(&cfg, &cause) != 0) {
+			if (console_config_save(&cfg, &cause) != 0) {
 				fprintf(stderr, "wadesk: %s\n", cause);
 				free(cause);
 			}
@@ -159,7 +159,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	config_release(&cfg);
+	console_config_release(&cfg);
 	free(link);
 	free(name);
 	return code;

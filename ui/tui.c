@@ -1806,8 +1806,8 @@ tui_free(struct tui *t)
 static int
 log_to_file(void)
 {
-	char *dir = data_dir(), *cause = NULL;
-	if (config_mkdirs(dir, &cause) != 0) {
+	char *dir = console_data_dir(), *cause = NULL;
+	if (console_mkdirs(dir, &cause) != 0) {
 		free(cause);
 		free(dir);
 		return -1;
