@@ -672,10 +672,13 @@ paint_conv(struct tui *t)
 	if (t->scroll > max_scroll)
 		t->scroll = max_scroll;
 	int start = (int)nl - h - t->scroll;
-	if (start < 0)
+	int pad = 0;            /* a short conversation sits at the bottom */
+	if (start < 0) {
+		pad = -start;
 		start = 0;
-	for (int i = 0; i < h && start + i < (int)nl; i++)
-		draw_cline(t, r.y + 1 + i, r.x + 1, r.w - 1, &lines[start + i]);
+	}
+	for (int i = 0; i + pad < h && start + i < (int)nl; i++)
+		draw_cline(t, r.y + 1 + pad + i, r.x + 1, r.w - 1, &lines[start + i]);
 	if (t->scroll > 0)
 		put(r.y, r.x + r.w - 22, 21, " -- more below (G) -- ", pair(t, CP_DIM));
 	clines_release(lines, nl);
