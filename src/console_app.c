@@ -100,6 +100,8 @@ s_hub(void *arg, const char *hub_id)
 	struct app *a = arg;
 	int had = a->cache != NULL && a->cache_hub != NULL && strcmp(a->cache_hub, hub_id) == 0;
 	open_cache(a, hub_id);
+	if (!had)
+		console_set_hub_hint(a->link_str, hub_id);
 	a->backoff = 0;
 	if (!had)
 		save_config(a, hub_id);
@@ -204,17 +206,11 @@ app_init(struct app *a, const char *link, const char *agent, const struct app_ho
 		s_send, s_changed, s_notify, s_reply, s_hub, s_bye,
 	};
 	session_init(&a->sess, a->link.token, a->agent, &sh, a);
-	/* Paint from the cache of the hub last seen on this link. */
-	struct console_config cfg;
-	char *ccause = NULL;
-	if (console_config_load(&cfg, &ccause) == 0) {
-		if (cfg.link != NULL && cfg.hub_id != NULL && strcmp(cfg.link, link) == 0)
-			open_cache(a, cfg.hub_id);
-		console_config_release(&cfg);
-	} else {
-		log_warn("%s", ccause);
-		free(ccause);
-	}
+	/* Paint from the cache of the hub last seen at this address. */
+	char *hub = console_hub_hint(link);
+	if (hub != NULL)
+		open_cache(a, hub);
+	free(hub);
 	return 0;
 }
 

@@ -134,7 +134,7 @@ options(struct cli *c, int argc, char **argv)
 	int ch;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+n:", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:", longs, NULL)) != -1) {
 		enum chat_status st;
 		char *end;
 		switch (ch) {

@@ -229,3 +229,62 @@ console_cache_path(const char *hub_id)
 	free(dir);
 	return p;
 }
+
+/* The hint file for a link: its host, port and path, never its token. */
+static char *
+hint_path(const char *link)
+{
+	struct link l;
+	const char *why;
+	if (link_parse(link, &l, &why) != 0)
+		return NULL;
+	char *dir = console_data_dir();
+	struct buf b = {0};
+	buf_printf(&b, "%s:%d%s", l.host, l.port, l.path);
+	for (size_t i = 0; i < b.len; i++)
+		if (!((b.data[i] >= 'a' && b.data[i] <= 'z') || (b.data[i] >= 'A' && b.data[i] <= 'Z') ||
+		    (b.data[i] >= '0' && b.data[i] <= '9') || b.data[i] == '.' || b.data[i] == '-'))
+			b.data[i] = '_';
+	char *p = xasprintf("%s/hub-%s%s", dir, l.tls ? "s-" : "", b.data);
+	buf_free(&b);
+	free(dir);
+	link_release(&l);
+	return p;
+}
+
+char *
+console_hub_hint(const char *link)
+{
+	char *p = hint_path(link);
+	if (p == NULL)
+		return NULL;
+	FILE *f = fopen(p, "r");
+	free(p);
+	if (f == NULL)
+		return NULL;
+	char id[128];
+	char *r = NULL;
+	if (fgets(id, sizeof id, f) != NULL) {
+		id[strcspn(id, "\r\n")] = '\0';
+		if (id[0] != '\0')
+			r = xstrdup(id);
+	}
+	fclose(f);
+	return r;
+}
+
+void
+console_set_hub_hint(const char *link, const char *hub_id)
+{
+	char *p = hint_path(link), *dir = console_data_dir(), *cause = NULL;
+	if (p != NULL && console_mkdirs(dir, &cause) == 0) {
+		FILE *f = fopen(p, "w");
+		if (f != NULL) {
+			fprintf(f, "%s\n", hub_id);
+			fclose(f);
+		}
+	}
+	free(cause);
+	free(dir);
+	free(p);
+}

@@ -40,4 +40,10 @@ void console_config_release(struct console_config *c);
 /* The cache path for hub_id (xmalloc'd); hub_id must be [A-Za-z0-9_-]. */
 char *console_cache_path(const char *hub_id);
 
+/* The hub id last seen behind link's address (not its token: a rotated
+ * link keeps its cache), or NULL; and remembering it.  Lets a console or
+ * subcommand open the right cache before the hub answers. */
+char *console_hub_hint(const char *link);
+void  console_set_hub_hint(const char *link, const char *hub_id);
+
 #endif

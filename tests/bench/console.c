@@ -163,6 +163,12 @@ main(int argc, char **argv)
 	fprintf(f, "link = ws://127.0.0.1:9/v1/desk#benchtoken\nname = bench-agent\nhub_id = bench\n");
 	fclose(f);
 	free(cfg);
+	/* Which cache belongs to that address (console_hub_hint). */
+	char *hint = xasprintf("%s/hub-127.0.0.1_9_v1_desk", datadir);
+	f = fopen(hint, "w");
+	fprintf(f, "bench\n");
+	fclose(f);
+	free(hint);
 	char *notes = xasprintf("%s/notes", dir);
 	char *sock = xasprintf("wadesk-bench-%d", (int)getpid());
 	double paint_ms[5], base_ms = 1e9;
