@@ -111,8 +111,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		}
 		buf_append(&c->rx, in, len);
 		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
-			if (c->hooks.on_frame != NULL)
-				c->hooks.on_frame(c->arg, c->rx.data != NULL ? c->rx.data : "", c->rx.len);
+			if (c->hooks.on_frame != NULL && c->rx.len > 0)
+				c->hooks.on_frame(c->arg, c->rx.data, c->rx.len);
 			buf_reset(&c->rx);
 		}
 		break;

@@ -876,7 +876,7 @@ paint(struct tui *t)
 	console_layout(t->cols, t->rows, banner, (int)cl, &t->lay);
 	erase();
 	if (t->lay.too_small) {
-		put(0, 0, t->cols, "wadesk: the terminal is too small (40x10 at least)", A_BOLD);
+		put(0, 0, t->cols, "too small: 40x10 at least", A_BOLD);
 		refresh();
 		return;
 	}
