@@ -266,10 +266,12 @@ demo_signal(int sig, const char **why)
 int
 demo_run(const char *argv0)
 {
-	char tmpl[] = "/tmp/wadesk-demo.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/wadesk-demo.XXXXXX", tmp != NULL && *tmp == '/' ? tmp : "/tmp");
 	char *dir = mkdtemp(tmpl);
 	if (dir == NULL) {
 		fprintf(stderr, "wadesk demo: cannot create a temporary directory: %s\n", strerror(errno));
+		free(tmpl);
 		return 1;
 	}
 	int code = 1;
@@ -345,5 +347,6 @@ out:
 	free(hub_listen);
 	free(sim_listen);
 	free(sim_url);
+	free(tmpl);
 	return code;
 }

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/console-lib.sh"
 export TMPDIR=$T
 run_demo() {
-	tm kill-server 2>/dev/null
+	tm kill-server 2>/dev/null && sleep 0.3
 	tm new-session -d -s demo -x 140 -y 40 "TERM=screen-256color $WADESK demo 2>$T/demo.err; echo EXIT=\$? >$T/exit; sleep 60"
 	wait_screen 15 demo 'DEMO' || fail "no demo banner"
 	screen demo | grep -q 'wadesk connect LINK' || fail "the demo does not say how to connect to a real hub"

@@ -17,4 +17,4 @@ tm resize-window -t a -x 30 -y 8
 wait_screen 3 a 'too small' || fail "no notice when too small"
 tm resize-window -t a -x 140 -y 40
 wait_screen 3 a 'draft reply' || fail "the draft was lost"
-wait_screen 3 a 'very narrow indeed' || fail "the conversation is not redrawn"
+wait_screen 3 a 'narrow indeed' || fail "the conversation is not redrawn"
