@@ -330,7 +330,16 @@ paint_banner(struct tui *t)
 	struct session *s = &t->app.sess;
 	char *text;
 	attr_t a;
-	if (s->state == SESS_EXPIRED) {
+	int rotating = 0;
+	for (int i = 0; i < NPEND; i++)
+		if (t->pend[i].label != NULL && strcmp(t->pend[i].label, "rotate") == 0)
+			rotating = 1;
+	if (s->state == SESS_EXPIRED && rotating) {
+		/* The hub closed us before its answer with the new links. */
+		text = xstrdup(" access was refreshed, but the hub closed this session before sending the "
+		    "new links: run 'wadeskd -d DIR access show' on the hub ");
+		a = t->color ? pair(t, CP_BANNER) | A_BOLD : A_REVERSE | A_BOLD;
+	} else if (s->state == SESS_EXPIRED) {
 		text = xasprintf(" %s -- read-only. Connect with a new link: wadesk connect LINK ",
 		    s->why != NULL ? s->why : "your link has expired");
 		a = t->color ? pair(t, CP_BANNER) | A_BOLD : A_REVERSE | A_BOLD;
