@@ -987,10 +987,26 @@ show_links(struct tui *t, const struct proto_links *l)
 		if (qn[i] > rows)
 			rows = qn[i];
 	}
-	struct buf hdr = {0};
-	for (int i = 0; i < 3; i++)
-		buf_printf(&hdr, "%-*s  ", qw[i], names[i]);
-	v[n++] = buf_steal(&hdr);
+	int total = qw[0] + qw[1] + qw[2] + 6;
+	if (total > t->cols - 10) {
+		/* Too wide side by side: one under the other. */
+		for (int i = 0; i < 3; i++) {
+			if (n + qn[i] + 2 >= cap)
+				v = xrealloc(v, (cap = n + qn[i] + 64) * sizeof *v);
+			v[n++] = xstrdup(names[i]);
+			for (size_t r = 0; r < qn[i]; r++)
+				v[n++] = xstrdup(qr[i][r]);
+			v[n++] = xstrdup("");
+		}
+		rows = 0;
+	} else {
+		struct buf hdr = {0};
+		for (int i = 0; i < 3; i++)
+			buf_printf(&hdr, "%-*s  ", qw[i], names[i]);
+		if (n == cap)
+			v = xrealloc(v, (cap *= 2) * sizeof *v);
+		v[n++] = buf_steal(&hdr);
+	}
 	for (size_t r = 0; r < rows; r++) {
 		struct buf b = {0};
 		for (int i = 0; i < 3; i++) {
