@@ -31,3 +31,8 @@ run_demo
 pkill -f "$DEMO_DIR/hub" || fail "cannot find the demo hub"
 ended
 grep -q 'stopped unexpectedly' "$T/demo.err" || fail "the demo did not say its hub stopped"
+# The terminal goes away (SIGHUP): the children stop, the directory goes.
+run_demo
+tm kill-server
+wait_for 10 sh -c "! ls -d $T/wadesk-demo.* >/dev/null 2>&1" || fail "SIGHUP left the demo directory"
+! pgrep -f "$DEMO_DIR/hub" >/dev/null || fail "SIGHUP left the hub running"
