@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "access.h"
-#include "config.h"
+#include "hub_config.h"
 #include "hub.h"
 #include "hub_lws.h"
 #include "hub_sender.h"
@@ -751,11 +751,11 @@ reload(struct server *srv, const char *listen_override)
 {
 	struct config c;
 	char *cause = NULL, *path = xasprintf("%s/wadesk.conf", srv->dir);
-	config_defaults(&c);
-	if (config_load(&c, path, &cause) < 0) {
+	hub_config_defaults(&c);
+	if (hub_config_load(&c, path, &cause) < 0) {
 		log_warn("reload refused: %s", cause);
 		free(cause);
-		config_release(&c);
+		hub_config_release(&c);
 		free(path);
 		return;
 	}
@@ -778,7 +778,7 @@ reload(struct server *srv, const char *listen_override)
 	srv->cfg->tls_cert = old.tls_cert;
 	srv->cfg->tls_key = old.tls_key;
 	old.listen = old.tls_cert = old.tls_key = NULL;
-	config_release(&old);
+	hub_config_release(&old);
 	char *key = read_apikey(srv->cfg);
 	hub_sender_set_apikey(srv->snd, key);
 	explicit_bzero(key, strlen(key));
@@ -802,7 +802,7 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 		free(cfg->listen);
 		cfg->listen = xstrdup(listen_override);
 	}
-	if (config_split_listen(cfg->listen, &host, &port) < 0) {
+	if (hub_config_split_listen(cfg->listen, &host, &port) < 0) {
 		log_warn("listen: '%s' is not ADDR:PORT", cfg->listen);
 		return 1;
 	}

@@ -18,6 +18,7 @@
  *     changes.
  * Markers are ASCII, so every cut falls on a character boundary.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
@@ -185,7 +186,7 @@ marker_index(char c)
 static void
 parse_inline(struct parse *p, size_t *stack)
 {
-	size_t depth = 0;
+	size_t depth = 0, open[ARRAY_LEN(markers)] = { 0 };  /* per kind on the stack */
 
 	for (size_t i = 0; i < p->len; i++) {
 		int k;
@@ -193,22 +194,28 @@ parse_inline(struct parse *p, size_t *stack)
 			continue;
 		if (p->text[i] == '\n') {
 			depth = 0;
+			memset(open, 0, sizeof open);
 			continue;
 		}
 		if ((k = marker_index(p->text[i])) < 0)
 			continue;
-		if (can_close(p, i, 1)) {
+		/* The count makes a hopeless search free and a successful one
+		 * pops what it walks over: linear overall. */
+		if (open[k] > 0 && can_close(p, i, 1)) {
 			size_t s = depth;
-			while (s > 0 && p->text[stack[s - 1]] != p->text[i])
+			while (p->text[stack[s - 1]] != p->text[i])
 				s--;
-			if (s > 0 && stack[s - 1] + 1 < i) {
+			if (stack[s - 1] + 1 < i) {
 				pair(p, stack[s - 1], i, 1, markers[k].flag);
-				depth = s - 1;
+				while (depth >= s)
+					open[marker_index(p->text[stack[--depth]])]--;
 				continue;
 			}
 		}
-		if (can_open(p, i, 1))
+		if (can_open(p, i, 1)) {
 			stack[depth++] = i;
+			open[k]++;
+		}
 	}
 }
 

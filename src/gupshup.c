@@ -15,12 +15,22 @@
  */
 #include "gupshup.h"
 
-#include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gupshup_json.h"
 #include "util.h"
+
+/* Short local names for the shared helpers (gupshup_json.h). */
+#define json_parse gupshup_json_parse
+#define jget       gupshup_json_get
+#define jget_object gupshup_json_object
+#define jstr       gupshup_json_str
+#define jint       gupshup_json_int
+#define jdouble    gupshup_json_double
+#define jput_str   gupshup_json_put
+#define json_take  gupshup_json_take
 
 /* ---- Name tables ---- */
 
@@ -137,8 +147,8 @@ gupshup_user_type_parse(const char *name, enum gupshup_user_type *out)
  * Parses len bytes as exactly one JSON value.  0 with *out (a new
  * reference), or -1 with *cause naming what was wrong.
  */
-static int
-json_parse(const char *body, size_t len, const char *what, struct json_object **out,
+int
+gupshup_json_parse(const char *body, size_t len, const char *what, struct json_object **out,
            char **cause)
 {
 	struct json_tokener *tok;
@@ -196,8 +206,8 @@ fail:
 	return -1;
 }
 
-static struct json_object *
-jget(struct json_object *obj, const char *key)
+struct json_object *
+gupshup_json_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 	if (obj == NULL || !json_object_is_type(obj, json_type_object))
@@ -207,17 +217,24 @@ jget(struct json_object *obj, const char *key)
 	return v;
 }
 
-static struct json_object *
-jget_object(struct json_object *obj, const char *key)
+struct json_object *
+gupshup_json_object(struct json_object *obj, const char *key)
 {
 	struct json_object *v = jget(obj, key);
 	return v != NULL && json_object_is_type(v, json_type_object) ? v : NULL;
 }
 
+struct json_object *
+gupshup_json_array(struct json_object *obj, const char *key)
+{
+	struct json_object *v = jget(obj, key);
+	return v != NULL && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
 /* The member as a new string: strings as they are, numbers and booleans
  * in their JSON spelling, anything else (null, objects, arrays) absent. */
-static char *
-jstr(struct json_object *obj, const char *key)
+char *
+gupshup_json_str(struct json_object *obj, const char *key)
 {
 	struct json_object *v = jget(obj, key);
 	if (v == NULL)
@@ -235,8 +252,8 @@ jstr(struct json_object *obj, const char *key)
 }
 
 /* The member as an integer (number or numeric string); 0 when absent. */
-static int64_t
-jint(struct json_object *obj, const char *key)
+int64_t
+gupshup_json_int(struct json_object *obj, const char *key)
 {
 	struct json_object *v = jget(obj, key);
 	if (v == NULL)
@@ -261,8 +278,8 @@ jint(struct json_object *obj, const char *key)
 	}
 }
 
-static double
-jdouble(struct json_object *obj, const char *key)
+double
+gupshup_json_double(struct json_object *obj, const char *key)
 {
 	struct json_object *v = jget(obj, key);
 	double d = 0;
@@ -280,15 +297,15 @@ jdouble(struct json_object *obj, const char *key)
 	return isfinite(d) ? d : 0;
 }
 
-static void
-jput_str(struct json_object *obj, const char *key, const char *value)
+void
+gupshup_json_put(struct json_object *obj, const char *key, const char *value)
 {
 	if (value != NULL)
 		json_object_object_add(obj, key, json_object_new_string(value));
 }
 
-static char *
-json_take(struct json_object *obj)
+char *
+gupshup_json_take(struct json_object *obj)
 {
 	char *s = xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 	                                                   JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for gupshup.c: the callback parser, the send-form
- * parser (both paths), the reply parser and the form decoder get the same
- * bytes.  Whatever parses must build again and parse back to the same
+ * parser (both paths), the reply parser, the account replies (templates,
+ * users, wallet), the sim's own documents (inbox, wallet, info, state)
+ * and the form decoder get the same bytes.  Whatever parses must build again and parse back to the same
  * kind (the round trip the hub and sim rely on).
  */
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "gupshup.h"
+#include "gupshup_sim.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,5 +63,59 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	gupshup_form_decode(body, size, &f, &n);
 	gupshup_form_free(f, n);
+
+	{
+		struct gupshup_template *t;
+		struct gupshup_user *u;
+		int64_t bal;
+		if (gupshup_templates_parse(body, size, &t, &n, &cause) == 0) {
+			char *again = gupshup_templates_build(t, n);
+			free(again);
+			gupshup_templates_free(t, n);
+		} else {
+			free(cause);
+		}
+		if (gupshup_users_parse(body, size, &u, &n, &cause) == 0) {
+			char *again = gupshup_users_build(u, n);
+			free(again);
+			gupshup_users_free(u, n);
+		} else {
+			free(cause);
+		}
+		if (gupshup_wallet_parse(body, size, &bal, &cause) != 0)
+			free(cause);
+	}
+	{
+		struct sim_customer c, *cs;
+		struct sim_ledger *l;
+		struct gupshup_sim_info info;
+		size_t nl, nc;
+		int64_t bal;
+		if (gupshup_sim_inbox_parse(body, size, &c, &cause) == 0) {
+			char *again = gupshup_sim_inbox_build(&c);
+			free(again);
+			gupshup_sim_customer_release(&c);
+		} else {
+			free(cause);
+		}
+		if (gupshup_sim_wallet_parse(body, size, &bal, &l, &nl, &cause) == 0)
+			gupshup_sim_ledger_free(l, nl);
+		else
+			free(cause);
+		if (gupshup_sim_info_parse(body, size, &info, &cause) == 0)
+			gupshup_sim_info_release(&info);
+		else
+			free(cause);
+		if (gupshup_sim_state_parse(body, size, &bal, &l, &nl, &cs, &nc, &cause) == 0) {
+			char *again = gupshup_sim_state_build(bal, l, nl, cs, nc);
+			free(again);
+			for (size_t i = 0; i < nc; i++)
+				gupshup_sim_customer_release(&cs[i]);
+			free(cs);
+			gupshup_sim_ledger_free(l, nl);
+		} else {
+			free(cause);
+		}
+	}
 	return 0;
 }
