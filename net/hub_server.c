@@ -198,7 +198,8 @@ desk_close(struct desk *d, const char *code, const char *sentence)
 	desk_clear(d);
 	d->state = DESK_CLOSING;
 	d->close_code = code;
-	desk_push_text(d, proto_encode(&b, &len), len);
+	char *text = proto_encode(&b, &len);
+	desk_push_text(d, text, len);
 	log_verbose("closing console %s (%s): %s", d->peer, d->s.agent, code);
 }
 
@@ -289,7 +290,8 @@ desk_frame(struct desk *d)
 		} else if (++d->bad > BAD_FRAMES_MAX || strcmp(code, "proto.too_big") == 0) {
 			desk_close(d, code, cause);
 		} else {
-			desk_push_text(d, proto_error_frame(m.id, code, cause, &len), len);
+			out = proto_error_frame(m.id, code, cause, &len);
+			desk_push_text(d, out, len);
 		}
 		free(cause);
 		proto_msg_release(&m);
