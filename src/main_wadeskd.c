@@ -103,7 +103,7 @@ cmd_init(const char *dir, int argc, char **argv)
 	}
 	if (strcmp(c.provider, "sim") == 0 && strcmp(c.api_url, "https://api.gupshup.io") == 0) {
 		free(c.api_url);
-		c.api_url = xstrdup("http://127.0.0.1:8701");
+		c.api_url = xstrdup("http://127.0.0.1:8780");   /* wadesk-sim's default */
 	}
 	if (mkdir(dir, 0700) < 0) {
 		int e = errno;
