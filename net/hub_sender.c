@@ -6,7 +6,7 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
+#include "hub_config.h"
 #include "gupshup.h"
 #include "hub.h"
 #include "hub_sender.h"

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "access.h"
-#include "config.h"
+#include "hub_config.h"
 #include "hub.h"
 #include "hub_lws.h"
 #include "hub_sender.h"
@@ -198,7 +198,8 @@ desk_close(struct desk *d, const char *code, const char *sentence)
 	desk_clear(d);
 	d->state = DESK_CLOSING;
 	d->close_code = code;
-	desk_push_text(d, proto_encode(&b, &len), len);
+	char *text = proto_encode(&b, &len);
+	desk_push_text(d, text, len);
 	log_verbose("closing console %s (%s): %s", d->peer, d->s.agent, code);
 }
 
@@ -289,7 +290,8 @@ desk_frame(struct desk *d)
 		} else if (++d->bad > BAD_FRAMES_MAX || strcmp(code, "proto.too_big") == 0) {
 			desk_close(d, code, cause);
 		} else {
-			desk_push_text(d, proto_error_frame(m.id, code, cause, &len), len);
+			out = proto_error_frame(m.id, code, cause, &len);
+			desk_push_text(d, out, len);
 		}
 		free(cause);
 		proto_msg_release(&m);
@@ -751,11 +753,11 @@ reload(struct server *srv, const char *listen_override)
 {
 	struct config c;
 	char *cause = NULL, *path = xasprintf("%s/wadesk.conf", srv->dir);
-	config_defaults(&c);
-	if (config_load(&c, path, &cause) < 0) {
+	hub_config_defaults(&c);
+	if (hub_config_load(&c, path, &cause) < 0) {
 		log_warn("reload refused: %s", cause);
 		free(cause);
-		config_release(&c);
+		hub_config_release(&c);
 		free(path);
 		return;
 	}
@@ -778,7 +780,7 @@ reload(struct server *srv, const char *listen_override)
 	srv->cfg->tls_cert = old.tls_cert;
 	srv->cfg->tls_key = old.tls_key;
 	old.listen = old.tls_cert = old.tls_key = NULL;
-	config_release(&old);
+	hub_config_release(&old);
 	char *key = read_apikey(srv->cfg);
 	hub_sender_set_apikey(srv->snd, key);
 	explicit_bzero(key, strlen(key));
@@ -802,7 +804,7 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 		free(cfg->listen);
 		cfg->listen = xstrdup(listen_override);
 	}
-	if (config_split_listen(cfg->listen, &host, &port) < 0) {
+	if (hub_config_split_listen(cfg->listen, &host, &port) < 0) {
 		log_warn("listen: '%s' is not ADDR:PORT", cfg->listen);
 		return 1;
 	}

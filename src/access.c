@@ -157,7 +157,7 @@ access_links(const char *dir, const struct config *c, struct access_links *l, ch
 	int port, tls = c->tls_cert[0] != '\0' && c->tls_key[0] != '\0';
 
 	memset(l, 0, sizeof *l);
-	if (config_split_listen(c->listen, &host, &port) < 0) {
+	if (hub_config_split_listen(c->listen, &host, &port) < 0) {
 		*cause = xasprintf("listen: '%s' is not ADDR:PORT", c->listen);
 		return -1;
 	}

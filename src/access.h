@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "hub_config.h"
 #include "proto.h"
 #include "store.h"
 

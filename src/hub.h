@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "hub_config.h"
 #include "proto.h"
 
 struct hub;

@@ -20,7 +20,7 @@
 #include <qrencode.h>
 
 #include "access.h"
-#include "config.h"
+#include "hub_config.h"
 #include "hub.h"
 #include "net/hub_server.h"
 #include "store.h"
@@ -49,8 +49,8 @@ static int
 load_config(const char *dir, struct config *c, char **cause)
 {
 	char *path = xasprintf("%s/wadesk.conf", dir);
-	config_defaults(c);
-	int rc = config_load(c, path, cause);
+	hub_config_defaults(c);
+	int rc = hub_config_load(c, path, cause);
 	free(path);
 	return rc;
 }
@@ -70,7 +70,7 @@ cmd_init(const char *dir, int argc, char **argv)
 {
 	struct config c;
 	char *cause = NULL;
-	config_defaults(&c);
+	hub_config_defaults(&c);
 	static const struct { const char *flag; size_t off; } opts[] = {
 		{ "--listen", offsetof(struct config, listen) },
 		{ "--provider", offsetof(struct config, provider) },
@@ -92,22 +92,22 @@ cmd_init(const char *dir, int argc, char **argv)
 	}
 	char *host;
 	int port;
-	if (config_split_listen(c.listen, &host, &port) < 0) {
-		config_release(&c);
+	if (hub_config_split_listen(c.listen, &host, &port) < 0) {
+		hub_config_release(&c);
 		return die(xasprintf("--listen: '%s' is not ADDR:PORT", argv[0]));
 	}
 	free(host);
 	if (strcmp(c.provider, "gupshup") != 0 && strcmp(c.provider, "sim") != 0) {
-		config_release(&c);
+		hub_config_release(&c);
 		return die(xstrdup("--provider: must be gupshup or sim"));
 	}
 	if (strcmp(c.provider, "sim") == 0 && strcmp(c.api_url, "https://api.gupshup.io") == 0) {
 		free(c.api_url);
-		c.api_url = xstrdup("http://127.0.0.1:8701");
+		c.api_url = xstrdup("http://127.0.0.1:8780");   /* wadesk-sim's default */
 	}
 	if (mkdir(dir, 0700) < 0) {
 		int e = errno;
-		config_release(&c);
+		hub_config_release(&c);
 		if (e == EEXIST)
 			return die(xasprintf("'%s' already exists; init refuses to overwrite it", dir));
 		return die(xasprintf("cannot create '%s': %s", dir, strerror(e)));
@@ -118,7 +118,7 @@ cmd_init(const char *dir, int argc, char **argv)
 	if (f == NULL) {
 		cause = xasprintf("cannot create '%s': %s", path, strerror(errno));
 	} else {
-		config_write(&c, f);
+		hub_config_write(&c, f);
 		if (fclose(f) != 0)
 			cause = xasprintf("cannot write '%s': %s", path, strerror(errno));
 		else
@@ -140,7 +140,7 @@ cmd_init(const char *dir, int argc, char **argv)
 	if (rc == 0)
 		rc = access_rotate(dir, st, &gen, &cause);
 	store_close(st);
-	config_release(&c);
+	hub_config_release(&c);
 	if (rc < 0)
 		return die(cause);
 	printf("initialised %s; links: wadeskd -d %s access show\n", dir, dir);
@@ -190,7 +190,7 @@ cmd_access(const char *dir, int argc, char **argv)
 	}
 	struct config c;
 	if (load_config(dir, &c, &cause) < 0) {
-		config_release(&c);
+		hub_config_release(&c);
 		return die(cause);
 	}
 	if (rotate) {
@@ -204,13 +204,13 @@ cmd_access(const char *dir, int argc, char **argv)
 			rc = access_rotate(dir, st, &gen, &cause);
 		store_close(st);
 		if (rc < 0) {
-			config_release(&c);
+			hub_config_release(&c);
 			return die(cause);
 		}
 	}
 	struct access_links l;
 	if (access_links(dir, &c, &l, &cause) < 0) {
-		config_release(&c);
+		hub_config_release(&c);
 		return die(cause);
 	}
 	const char *names[] = { "agent", "supervisor", "admin", "webhook" };
@@ -223,7 +223,7 @@ cmd_access(const char *dir, int argc, char **argv)
 			print_qr(links[i]);
 		}
 	access_links_release(&l);
-	config_release(&c);
+	hub_config_release(&c);
 	return 0;
 }
 
@@ -272,10 +272,10 @@ main(int argc, char **argv)
 	struct config c;
 	char *cause = NULL;
 	if (load_config(dir, &c, &cause) < 0) {
-		config_release(&c);
+		hub_config_release(&c);
 		return die(cause);
 	}
 	int rc = hub_serve(dir, &c, listen);
-	config_release(&c);
+	hub_config_release(&c);
 	return rc;
 }

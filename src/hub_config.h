@@ -1,15 +1,15 @@
 /*
- * config.h — wadesk.conf, the hub's INI file (read with inih).
+ * hub_config.h — wadesk.conf, the hub's INI file (read with inih).
  *
- * Every key is a row of one table in config.c (section, name, type, where
+ * Every key is a row of one table in hub_config.c (section, name, type, where
  * it lands, default), which is also what wadesk.conf(5) documents and what
  * `wadeskd init` writes.  Runtime-editable behaviour (automation texts,
  * business hours, template messaging) lives in the database as settings,
  * not here; this file holds what an operator sets once: addresses,
  * provider account, pacing, durability.
  */
-#ifndef WADESK_CONFIG_H
-#define WADESK_CONFIG_H
+#ifndef WADESK_HUB_CONFIG_H
+#define WADESK_HUB_CONFIG_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -36,14 +36,14 @@ struct config {
 };
 
 /* Fills c with every default. */
-void config_defaults(struct config *c);
+void hub_config_defaults(struct config *c);
 /* Reads path over the defaults in c.  0, or -1 with *cause ("wadesk.conf:12:
  * unknown key 'x' in [hub]"). */
-int  config_load(struct config *c, const char *path, char **cause);
+int  hub_config_load(struct config *c, const char *path, char **cause);
 /* Writes c as a commented INI file to f. */
-void config_write(const struct config *c, FILE *f);
-void config_release(struct config *c);
+void hub_config_write(const struct config *c, FILE *f);
+void hub_config_release(struct config *c);
 /* Splits "ADDR:PORT" ("[::1]:8700" too): 0 with host (xmalloc'd) and port, or -1. */
-int  config_split_listen(const char *listen, char **host, int *port);
+int  hub_config_split_listen(const char *listen, char **host, int *port);
 
 #endif

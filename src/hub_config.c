@@ -1,5 +1,5 @@
 /*
- * config.c — wadesk.conf through inih and one table of keys.
+ * hub_config.c — wadesk.conf through inih and one table of keys.
  *
  * The table drives defaults, parsing, validation and writing, so a key is
  * added in one place.  Unknown keys are errors (a typo must not silently
@@ -12,7 +12,7 @@
 
 #include <ini.h>
 
-#include "config.h"
+#include "hub_config.h"
 #include "util.h"
 
 enum ctype { C_STR, C_INT, C_BOOL };
@@ -90,7 +90,7 @@ set_key(struct config *c, const struct ckey *k, const char *v, char **cause)
 }
 
 void
-config_defaults(struct config *c)
+hub_config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
@@ -127,7 +127,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 }
 
 int
-config_load(struct config *c, const char *path, char **cause)
+hub_config_load(struct config *c, const char *path, char **cause)
 {
 	struct load_state ls = { c, NULL };
 	int rc = ini_parse(path, handler, &ls);
@@ -147,7 +147,7 @@ config_load(struct config *c, const char *path, char **cause)
 	}
 	char *host = NULL;
 	int port;
-	if (config_split_listen(c->listen, &host, &port) < 0) {
+	if (hub_config_split_listen(c->listen, &host, &port) < 0) {
 		*cause = xasprintf("%s: listen: '%s' is not ADDR:PORT", path, c->listen);
 		return -1;
 	}
@@ -166,7 +166,7 @@ config_load(struct config *c, const char *path, char **cause)
 }
 
 void
-config_write(const struct config *c, FILE *f)
+hub_config_write(const struct config *c, FILE *f)
 {
 	const char *section = "";
 	fprintf(f, "# wadesk.conf — see wadesk.conf(5).  Written by `wadeskd init`.\n");
@@ -193,7 +193,7 @@ config_write(const struct config *c, FILE *f)
 }
 
 void
-config_release(struct config *c)
+hub_config_release(struct config *c)
 {
 	if (c == NULL)
 		return;
@@ -204,7 +204,7 @@ config_release(struct config *c)
 }
 
 int
-config_split_listen(const char *listen, char **host, int *port)
+hub_config_split_listen(const char *listen, char **host, int *port)
 {
 	const char *colon = strrchr(listen, ':');
 	if (colon == NULL || colon == listen)
