@@ -9,9 +9,9 @@ keys a b
 wait_screen 5 a 'BRB on' || fail "BRB did not switch on"
 say 919812345604 "Anyone there?" Chen
 wait_screen 5 a 'Unanswered' || fail "the new chat is not Unanswered"
-wait_for 10 sh -c "\"$SIMBIN\" inbox 919812345604 --sim $SIM | grep -q ." || fail "no BRB reply reached the customer"
+wait_for 10 sh -c "\"$SIMBIN\" inbox 919812345604 | grep -q ." || fail "no BRB reply reached the customer"
 wait_screen 5 a 'automatic reply' || fail "the BRB reply is not shown as automatic"
 keys a :
 text a 'brb off'
 keys a Enter
-wait_for 5 sh -c "! tmux -L $TMUX_SOCK capture-pane -p -t a | head -n 1 | grep -q 'BRB on'" || fail "BRB did not switch off"
+wait_for 5 sh -c "! tmux -S $TMUX_SOCK capture-pane -p -t a | head -n 1 | grep -q 'BRB on'" || fail "BRB did not switch off"

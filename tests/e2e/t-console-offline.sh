@@ -16,8 +16,8 @@ keys a r
 text a 'while offline'
 keys a Enter
 wait_screen 3 a 'not connected|reconnect' || fail "sending offline was not refused"
-"$SIMBIN" say $P "second message" --sim "$SIM" >>"$T/say.log" 2>&1 &
-PIDS="$PIDS $!"
+"$SIMBIN" say $P "second message" >>"$T/say.log" 2>&1 &
+track $!
 sleep 1
 hub_start
 wait_screen 20 a 'online' || fail "the console did not reconnect by itself"

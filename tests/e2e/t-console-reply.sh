@@ -12,7 +12,7 @@ wait_screen 3 a 'sends as|session message' || fail "the composer did not open"
 text a 'Yes, *every* Sunday!'
 keys a Enter
 wait_screen 5 a 'Responded' || fail "the chat did not turn Responded"
-wait_for 10 sh -c "\"$SIMBIN\" inbox 919812345602 --sim $SIM | grep -q 'every'" ||
+wait_for 10 sh -c "\"$SIMBIN\" inbox 919812345602 | grep -q 'every'" ||
 	fail "the reply did not reach the customer"
 wait_screen 10 a '\[(sent|delivered|read)\]' || fail "the delivery state did not move"
 screen a | grep -q 'Yes, every Sunday!' || fail "the formatted reply is not shown"
