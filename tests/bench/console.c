@@ -13,6 +13,7 @@
  * asserted.  Goals: first paint <= 60 ms, RSS <= 15 MB, event <= 5 ms.
  *
  *   bench/console [CHATS MESSAGES]
+ *   bench/console --gen CACHE.db CHATS MESSAGES   (used by console-events.sh)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -46,7 +47,7 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 }
 
 static int
-generate(const char *path, long chats, long msgs)
+generate(const char *path, long chats, long msgs, int keep_events)
 {
 	struct cache *c;
 	char *cause = NULL;
@@ -56,17 +57,19 @@ generate(const char *path, long chats, long msgs)
 	}
 	int64_t now = now_s(), t0 = mono_ms();
 	cache_begin(c, NULL);
-	cache_meta_set(c, "hub_id", "bench", NULL);
-	cache_set_last_event(c, msgs + chats, NULL);
+	if (!keep_events) {
+		cache_meta_set(c, "hub_id", "bench", NULL);
+		cache_set_last_event(c, msgs + chats, NULL);
+	}
 	long per = msgs / chats;
 	for (long i = 0; i < chats; i++) {
 		char phone[24], name[48];
-		snprintf(phone, sizeof phone, "91980%07ld", i);
+		snprintf(phone, sizeof phone, "91970%07ld", i);
 		snprintf(name, sizeof name, "%s %ld", first[i % 16], i);
 		int64_t last = now - (chats - i) * 60;
 		for (long k = 0; k < per; k++) {
-			char id[24];
-			snprintf(id, sizeof id, "%ld", i * per + k + 1);
+			char id[40];
+			snprintf(id, sizeof id, "bench-%ld", i * per + k + 1);
 			int out = k % 2;
 			struct cache_msg m = {
 				.id = id, .phone = phone, .out = out, .type = (char *)"text",
@@ -144,6 +147,9 @@ main(int argc, char **argv)
 		pause();
 		return 0;
 	}
+	if (argc == 5 && strcmp(argv[1], "--gen") == 0)
+		/* Fill an existing cache (a real hub's) without touching its events. */
+		return generate(argv[2], atol(argv[3]), atol(argv[4]), 1) == 0 ? 0 : 1;
 	long chats = argc > 2 ? atol(argv[1]) : 10000, msgs = argc > 2 ? atol(argv[2]) : 1000000;
 	const char *bin = getenv("WADESK_BIN") != NULL ? getenv("WADESK_BIN") : "build/bin";
 	char tmpl[] = "/tmp/wadesk-bench.XXXXXX";
@@ -154,7 +160,7 @@ main(int argc, char **argv)
 	sh("mkdir -p '%s' '%s'", cfgdir, datadir);
 	char *db = xasprintf("%s/bench.db", datadir);
 	int rc = 1;
-	if (generate(db, chats, msgs) != 0)
+	if (generate(db, chats, msgs, 0) != 0)
 		goto out;
 	/* A link nobody answers (port 9 is discard, closed on loopback):
 	 * the console paints from the cache and shows the offline banner. */
