@@ -36,6 +36,14 @@ for m in h:
 assert h[-1]["text"] == "Line one\nline two", h[-1]
 assert all(x["status"] == "Responded" for x in json.load(open(t + "/responded.json")))
 PY
+wadesk --link "$SUPERVISOR_LINK" canned add thanks 'Thank you {{name}}!' || fail "canned add failed"
+wadesk --link "$AGENT_LINK" canned list | grep -q '^thanks	Thank you {{name}}!$' || fail "canned list does not show it"
+wadesk --link "$SUPERVISOR_LINK" canned rm thanks || fail "canned rm failed"
+wadesk --link "$AGENT_LINK" canned list | grep -q thanks && fail "canned rm did not remove it"
+wadesk --link "$AGENT_LINK" brb on || fail "brb on failed"
+wadesk --link "$AGENT_LINK" brb off || fail "brb off failed"
+wadesk --link "$AGENT_LINK" access show 2>/dev/null; [ $? -eq 1 ] || fail "an agent's access show is not refused"
+wadesk --link "$ADMIN_LINK" access show | grep -q '^admin: ws://' || fail "access show printed no admin link"
 wadesk --link "$AGENT_LINK" tag $P x >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'refused (auth.role)' "$T/err" || fail "an agent tagging: exit $rc, $(cat "$T/err")"
 wadesk --link "$AGENT_LINK" send 2>/dev/null; [ $? -eq 2 ] || fail "usage error is not exit 2"
