@@ -99,7 +99,14 @@ s_hub(void *arg, const char *hub_id)
 {
 	struct app *a = arg;
 	int had = a->cache != NULL && a->cache_hub != NULL && strcmp(a->cache_hub, hub_id) == 0;
+	/* The hello carried another database's event number: the hub would
+	 * replay from the wrong place.  Reconnect with the right cache. */
+	int wrong = a->cache != NULL && !had && cache_last_event(a->cache) > 0;
 	open_cache(a, hub_id);
+	if (wrong) {
+		log_warn("the cache belonged to another hub; reconnecting to hub %s", hub_id);
+		client_close(a->client);
+	}
 	if (!had)
 		console_set_hub_hint(a->link_str, hub_id);
 	a->backoff = 0;

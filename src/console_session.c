@@ -235,6 +235,9 @@ session_store_message(struct session *s, const struct proto_message *pm, int *is
 		ch.preview = pv;
 		ch.last_time = pm->time;
 	}
+	/* An agent's reply means the chat was read. */
+	if (*is_new && out && !pm->automated)
+		ch.unread = 0;
 	if (*is_new && !out) {
 		if (pm->time > ch.last_inbound)
 			ch.last_inbound = pm->time;

@@ -196,6 +196,11 @@ test_session_flow(void **state)
 	assert_string_equal(cm.state, "failed");
 	assert_string_equal(cm.reason, "re-engagement window closed");
 	cache_msg_release(&cm);
+	/* The agent's reply counted as reading; a new inbound is unread. */
+	assert_int_equal(cache_chat_get(c, "911", &ch, NULL), 0);
+	assert_int_equal(ch.unread, 0);
+	cache_chat_release(&ch);
+	ev_message(&s, 8, "m4", "911", "in", "and?", now, NULL);
 	/* Mark read: unread 0 and a read command. */
 	buf_reset(&r.sent);
 	session_mark_read(&s, "911");
