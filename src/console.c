@@ -56,6 +56,7 @@ const struct key_binding console_keys[] = {
 	{ CK_ALT_ENTER,   KC_COMPOSER, ACT_NEWLINE,         "new line in the reply" },
 	{ CK_CTRL('e'),   KC_COMPOSER, ACT_EDITOR,          "edit the reply in $EDITOR" },
 	{ CK_TAB,         KC_COMPOSER, ACT_CANNED_PICK,     "canned replies (fuzzy filter)" },
+	{ '/',            KC_COMPOSER, ACT_CANNED_PICK,     "canned replies (fuzzy filter)" },
 	{ CK_ESC,         KC_COMPOSER, ACT_LEAVE,           "leave the composer (keeps the draft)" },
 };
 const size_t console_nkeys = ARRAY_LEN(console_keys);

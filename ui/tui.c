@@ -1713,6 +1713,8 @@ key(struct tui *t, int k)
 		break;
 	}
 	enum action a = console_key_action(k, (enum key_ctx)t->focus);
+	if (a == ACT_CANNED_PICK && k == '/' && !composer_empty(&t->comp))
+		a = ACT_NONE;           /* '/' opens the picker only in an empty reply */
 	if (a != ACT_NONE) {
 		if (t->msg_err) {
 			free(t->msg);

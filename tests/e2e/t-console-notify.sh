@@ -15,3 +15,9 @@ echo "say -> Notifying agent on screen: $ms ms"
 screen a | grep -q 'Asha' || fail "the customer's name is not shown"
 screen a | grep -q '(1)' || fail "no unread count"
 screen a | grep -q 'window 2[34]h' || fail "the window's time left is not shown"
+# The help is generated from the key table.
+keys a '?'
+wait_screen 3 a 'Keys \(generated' || fail "no help popup"
+screen a | grep -q 'next chat needing an answer' || fail "the help lacks a key"
+keys a Escape
+wait_screen 3 a 'Notifying agent' || fail "the help did not close"
