@@ -472,9 +472,6 @@ paint_customer(struct tui *t)
 	put(r.y + 2, r.x + 1, r.w - 2, line, closed ? pair(t, CP_ERROR) | A_BOLD : pair(t, CP_OK));
 	free(line);
 	free(win);
-	attrset(pair(t, CP_DIM));
-	mvhline(r.y + 3 <= t->lay.conv.y ? r.y + 2 : r.y + 2, r.x, ' ', 0);
-	attrset(A_NORMAL);
 }
 
 /* One rendered conversation line. */
@@ -1119,11 +1116,13 @@ next_unanswered(struct tui *t)
 	if (t->app.cache == NULL || t->total == 0)
 		return;
 	struct cache_filter f = list_filter(t);
-	for (long base = 0; base < t->total; base += 64) {
-		long from = (t->sel + 1 + base) % t->total;
+	long k = 0;
+	while (k < t->total) {
+		long from = (t->sel + 1 + k) % t->total;
+		long want = t->total - from < 64 ? t->total - from : 64;   /* never past the end */
 		struct cache_chat *v;
 		size_t n;
-		if (cache_chat_page(t->app.cache, &f, from, 64, &v, &n, NULL) != 0)
+		if (cache_chat_page(t->app.cache, &f, from, (int)want, &v, &n, NULL) != 0 || n == 0)
 			return;
 		for (size_t i = 0; i < n; i++)
 			if (v[i].status == CHAT_NOTIFYING || v[i].status == CHAT_UNANSWERED) {
@@ -1134,8 +1133,7 @@ next_unanswered(struct tui *t)
 				return;
 			}
 		cache_chats_free(v, n);
-		if (from + 64 > t->total && from > t->sel)
-			base += 0;      /* the modulo wraps on the next round */
+		k += (long)n;
 	}
 	tui_message(t, 0, "no chat needs an answer");
 }
