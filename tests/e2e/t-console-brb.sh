@@ -15,3 +15,14 @@ keys a :
 text a 'brb off'
 keys a Enter
 wait_for 5 sh -c "! tmux -S $TMUX_SOCK capture-pane -p -t a | head -n 1 | grep -q 'BRB on'" || fail "BRB did not switch off"
+# One key to the next chat needing an answer.
+say 919812345614 "Second customer" Lars
+wait_screen 5 a 'Notifying agent' || fail "no second chat"
+# Both need an answer (Unanswered, Notifying agent): n moves between them.
+sel() { screen a | sed -n 2p | sed 's/.*│ \([A-Za-z]*\) .*/\1/'; }
+first=$(sel)
+keys a n
+wait_for 3 sh -c "[ \"\$(tmux -S $TMUX_SOCK capture-pane -p -t a | sed -n 2p | sed 's/.*│ \([A-Za-z]*\) .*/\1/')\" != '$first' ]" ||
+	fail "n did not move to the other chat needing an answer"
+second=$(sel)
+case "$first$second" in ChenLars|LarsChen) ;; *) fail "n selected '$second' after '$first'" ;; esac
