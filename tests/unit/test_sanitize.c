@@ -138,6 +138,19 @@ test_char_width(void **state)
 	assert_int_equal(len, 8);
 	assert_int_equal(text_char_width("\n", &len), 0);
 	assert_int_equal(len, 1);
+	/* a truncated sequence at the very end: read up to the NUL, no further */
+	assert_int_equal(text_char_width("\xE2\x82", &len), 1);
+	assert_int_equal(len, 2);
+	/* "zalgo": one letter with 300 combining marks is one cluster */
+	char z[1 + 600 + 2];
+	z[0] = 'e';
+	for (int i = 0; i < 300; i++)
+		memcpy(z + 1 + 2 * i, "\xCC\x81", 2);
+	strcpy(z + 601, "x");
+	assert_int_equal(text_char_width(z, &len), 1);
+	assert_int_equal(len, 601);
+	assert_int_equal(text_width(z), 2);
+	assert_int_equal(text_fit(z, 1), 601);
 }
 
 static void
