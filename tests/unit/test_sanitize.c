@@ -167,6 +167,8 @@ test_fit(void **state)
 		{ "ae\xCC\x81" "b", 2, 4 },                  /* accent kept with e */
 		{ "ae\xCC\x81" "b", 1, 1 },
 		{ "", 5, 0 },
+		{ "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", 3, 0 },
+		{ "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", 4, 11 },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(f); i++)
 		assert_int_equal(text_fit(f[i].s, f[i].cols), f[i].n);
@@ -201,6 +203,9 @@ static const struct wrap_case wraps[] = {
 	{ "x      y", 3, { "x", "y", NULL } },
 	{ "word\tnext", 4, { "word", "next", NULL } },
 	{ "abc", 0, { "a", "b", "c", NULL } },
+	/* a ZWJ sequence (4 columns) is one cluster: alone, never split */
+	{ "a\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9" "b", 2,
+	  { "a", "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", "b", NULL } },
 };
 
 static void
