@@ -201,7 +201,9 @@ text_width(const char *s)
 
 /*
  * Bytes of the grapheme cluster at s[0 .. len), at least 1 when len > 0;
- * its width in *w.
+ * its width in *w.  A NUL also ends the text, so callers holding a C
+ * string pass SIZE_MAX rather than pay for strlen() on every character
+ * (text_decode() never reads past a NUL: it is no continuation byte).
  */
 static size_t
 cluster(const char *s, size_t len, int *w)
@@ -211,7 +213,7 @@ cluster(const char *s, size_t len, int *w)
 	size_t i = text_decode(s, len, &c);
 
 	*w = cp_width(c);
-	while (i < len && s[i] != '\n' && c != '\n') {
+	while (i < len && s[i] != 0 && s[i] != '\n' && c != '\n') {
 		size_t n = text_decode(s + i, len - i, &next);
 		if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)c,
 		    (utf8proc_int32_t)next, &state))
@@ -228,19 +230,19 @@ text_char_width(const char *s, size_t *len)
 {
 	int w = 0;
 
-	*len = s[0] ? cluster(s, strlen(s), &w) : 0;
+	*len = s[0] ? cluster(s, SIZE_MAX, &w) : 0;
 	return w;
 }
 
 size_t
 text_fit(const char *s, int cols)
 {
-	size_t len = strlen(s), i = 0;
+	size_t i = 0;
 	int used = 0;
 
-	while (i < len) {
+	while (s[i] != 0) {
 		int w;
-		size_t n = cluster(s + i, len - i, &w);
+		size_t n = cluster(s + i, SIZE_MAX, &w);
 		if (used + w > cols)
 			break;
 		used += w;

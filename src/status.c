@@ -19,16 +19,27 @@
 enum resume_op { SET, KEEP, SAVE, APPLY };
 #define RESUME (-1)
 
+/* Short names so the table reads as a grid. */
+#define NOT  CHAT_NOTIFYING
+#define UNA  CHAT_UNANSWERED
+#define RSP  CHAT_RESPONDING
+#define DONE CHAT_RESPONDED
+
 static const struct cell {
 	int            next;       /* enum chat_status, or RESUME */
 	enum resume_op op;
 } table[CHAT_STATUS_COUNT][CHAT_EVENT_COUNT] = {
-	/*                  inbound                     autoreply                  typing                      typing lapsed              agent message */
-	[CHAT_NOTIFYING] = { { CHAT_NOTIFYING, SET },   { CHAT_UNANSWERED, SET },  { CHAT_RESPONDING, SAVE },  { CHAT_NOTIFYING, SET },   { CHAT_RESPONDED, SET } },
-	[CHAT_UNANSWERED] = { { CHAT_NOTIFYING, SET },  { CHAT_UNANSWERED, SET },  { CHAT_RESPONDING, SAVE },  { CHAT_UNANSWERED, SET },  { CHAT_RESPONDED, SET } },
-	[CHAT_RESPONDING] = { { CHAT_RESPONDING, APPLY }, { CHAT_RESPONDING, APPLY }, { CHAT_RESPONDING, KEEP }, { RESUME, SET },          { CHAT_RESPONDED, SET } },
-	[CHAT_RESPONDED] = { { CHAT_NOTIFYING, SET },   { CHAT_RESPONDED, SET },   { CHAT_RESPONDING, SAVE },  { CHAT_RESPONDED, SET },   { CHAT_RESPONDED, SET } },
+	/*          inbound          autoreply        typing         lapsed           agent message */
+	[NOT]  = { { NOT, SET },    { UNA, SET },    { RSP, SAVE }, { NOT, SET },    { DONE, SET } },
+	[UNA]  = { { NOT, SET },    { UNA, SET },    { RSP, SAVE }, { UNA, SET },    { DONE, SET } },
+	[RSP]  = { { RSP, APPLY },  { RSP, APPLY },  { RSP, KEEP }, { RESUME, SET },  { DONE, SET } },
+	[DONE] = { { NOT, SET },    { DONE, SET },   { RSP, SAVE }, { DONE, SET },   { DONE, SET } },
 };
+
+#undef NOT
+#undef UNA
+#undef RSP
+#undef DONE
 
 static const struct {
 	const char *name, *shortname, *symbol;

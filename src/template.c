@@ -80,20 +80,22 @@ cut_release(struct cut *c)
 	free(c->num);
 }
 
-/* Placeholders numbered exactly 1..k, each once. */
-static int
-cut_numbering_ok(const struct cut *c)
+/* NULL when the placeholders are numbered exactly 1..k, each once; else why not. */
+static const char *
+cut_numbering(const struct cut *c)
 {
 	unsigned char *seen = xcalloc(c->k + 1, 1);
-	int ok = 1;
-	for (size_t i = 0; i < c->k && ok; i++) {
-		if (c->num[i] > c->k || seen[c->num[i]])
-			ok = 0;
+	const char *why = NULL;
+	for (size_t i = 0; i < c->k && why == NULL; i++) {
+		if (c->num[i] > c->k)
+			why = "placeholders must be numbered from {{1}} without gaps";
+		else if (seen[c->num[i]])
+			why = "a placeholder number is used more than once";
 		else
 			seen[c->num[i]] = 1;
 	}
 	free(seen);
-	return ok;
+	return why;
 }
 
 /* Bytes of the one character at s[0], not going past end (s < end). */
@@ -135,7 +137,7 @@ template_match(const char *body, const char *text, char ***params, size_t *n)
 		matched = strcmp(body, text) == 0;
 		goto out;
 	}
-	if (!cut_numbering_ok(&c))
+	if (cut_numbering(&c) != NULL)
 		goto out;
 	size_t head = c.flen[0], tail = c.flen[c.k];
 	if (tlen < head + tail + c.k || memcmp(text, c.fixed[0], head) != 0 ||
@@ -171,6 +173,23 @@ out:
 	free(to);
 	cut_release(&c);
 	return matched;
+}
+
+int
+template_validate(const char *body, size_t *n, const char **why)
+{
+	*n = 0;
+	if (body == NULL) {
+		*why = "the template has no body";
+		return -1;
+	}
+	struct cut c;
+	cut_body(body, &c);
+	*why = cut_numbering(&c);
+	if (*why == NULL)
+		*n = c.k;
+	cut_release(&c);
+	return *why == NULL ? 0 : -1;
 }
 
 void

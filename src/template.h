@@ -66,6 +66,13 @@ void template_params_free(char **params, size_t n);
 char *template_render(const char *body, char *const *params, size_t n);
 
 /*
+ * Checks that body can be used as a template: its placeholders are exactly
+ * {{1}}..{{n}}, each once (n may be 0).  0 with *n set; -1 with *why a
+ * static sentence (for an admin adding a template).  NULL body is -1.
+ */
+int  template_validate(const char *body, size_t *n, const char **why);
+
+/*
  * Number of fixed characters (UTF-8 characters outside placeholders) and
  * of placeholders in body: the specificity template_pick compares.
  */

@@ -14,10 +14,12 @@
 #include "format.h"
 #include "util.h"
 
-static const struct {
+struct row {
 	const char *in;
 	const char *want;
-} rows[] = {
+};
+
+static const struct row basic_rows[] = {
 	{ "", "" },
 	{ "plain text", "plain text" },
 	{ "*bold*", "[b:bold]" },
@@ -26,6 +28,9 @@ static const struct {
 	{ "```mono```", "[m:mono]" },
 	{ "a *b* c", "a [b:b] c" },
 	{ "*two words*", "[b:two words]" },
+};
+
+static const struct row unmatched_rows[] = {
 	/* lone and unmatched markers stay literal */
 	{ "*", "*" },
 	{ "**", "**" },
@@ -38,11 +43,17 @@ static const struct {
 	{ "unopened*", "unopened*" },
 	{ "*unclosed at end *", "*unclosed at end *" },
 	{ "say *hi", "say *hi" },
+};
+
+static const struct row spaces_rows[] = {
 	/* a marker opens before a non-space and closes after one */
 	{ "* not bold*", "* not bold*" },
 	{ "*not bold *", "*not bold *" },
 	{ "a * b * c", "a * b * c" },
 	{ "a *b * c*", "a [b:b * c]" },
+};
+
+static const struct row words_rows[] = {
 	/* ... and not inside words */
 	{ "2*3*4", "2*3*4" },
 	{ "snake_case_name", "snake_case_name" },
@@ -54,10 +65,16 @@ static const struct {
 	{ "*bold*, then", "[b:bold], then" },
 	{ "\xC3\xA9*x*", "\xC3\xA9*x*" },             /* é is a letter */
 	{ "*x*\xC3\xA9", "*x*\xC3\xA9" },
+};
+
+static const struct row emoji_rows[] = {
 	/* emoji are not letters */
 	{ "\xF0\x9F\x98\x80*hi*\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80[b:hi]\xF0\x9F\x98\x80" },
 	{ "*\xF0\x9F\x98\x80*", "[b:\xF0\x9F\x98\x80]" },
 	{ "_caf\xC3\xA9_", "[i:caf\xC3\xA9]" },
+};
+
+static const struct row nesting_rows[] = {
 	/* nesting */
 	{ "*_x_*", "[bi:x]" },
 	{ "_*x*_", "[bi:x]" },
@@ -66,10 +83,16 @@ static const struct {
 	{ "*a _b* c_", "[b:a _b] c_" },
 	{ "**bold**", "[b:bold]" },
 	{ "*a* *b*", "[b:a] [b:b]" },
+};
+
+static const struct row newlines_rows[] = {
 	/* spans do not cross newlines; monospace does */
 	{ "*a\nb*", "*a\nb*" },
 	{ "_a\nb_ *c*", "_a\nb_ [b:c]" },
 	{ "```a\nb```", "[m:a\nb]" },
+};
+
+static const struct row mono_rows[] = {
 	/* nothing inside monospace */
 	{ "```*not bold*```", "[m:*not bold*]" },
 	{ "```a _b_ c``` _d_", "[m:a _b_ c] [i:d]" },
@@ -110,10 +133,9 @@ render(const char *plain, const struct fmt_span *sp, size_t n)
 }
 
 static void
-test_table(void **state)
+check_rows(const struct row *rows, size_t nrows)
 {
-	(void)state;
-	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+	for (size_t i = 0; i < nrows; i++) {
 		char *plain;
 		struct fmt_span *sp;
 		size_t n;
@@ -139,6 +161,62 @@ test_table(void **state)
 }
 
 static void
+test_basic(void **state)
+{
+	(void)state;
+	check_rows(basic_rows, ARRAY_LEN(basic_rows));
+}
+
+static void
+test_unmatched(void **state)
+{
+	(void)state;
+	check_rows(unmatched_rows, ARRAY_LEN(unmatched_rows));
+}
+
+static void
+test_spaces(void **state)
+{
+	(void)state;
+	check_rows(spaces_rows, ARRAY_LEN(spaces_rows));
+}
+
+static void
+test_words(void **state)
+{
+	(void)state;
+	check_rows(words_rows, ARRAY_LEN(words_rows));
+}
+
+static void
+test_emoji(void **state)
+{
+	(void)state;
+	check_rows(emoji_rows, ARRAY_LEN(emoji_rows));
+}
+
+static void
+test_nesting(void **state)
+{
+	(void)state;
+	check_rows(nesting_rows, ARRAY_LEN(nesting_rows));
+}
+
+static void
+test_newlines(void **state)
+{
+	(void)state;
+	check_rows(newlines_rows, ARRAY_LEN(newlines_rows));
+}
+
+static void
+test_mono(void **state)
+{
+	(void)state;
+	check_rows(mono_rows, ARRAY_LEN(mono_rows));
+}
+
+static void
 test_null(void **state)
 {
 	(void)state;
@@ -159,7 +237,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_unmatched),
+		cmocka_unit_test(test_spaces),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_emoji),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_newlines),
+		cmocka_unit_test(test_mono),
 		cmocka_unit_test(test_null),
 	};
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);

@@ -138,6 +138,19 @@ test_char_width(void **state)
 	assert_int_equal(len, 8);
 	assert_int_equal(text_char_width("\n", &len), 0);
 	assert_int_equal(len, 1);
+	/* a truncated sequence at the very end: read up to the NUL, no further */
+	assert_int_equal(text_char_width("\xE2\x82", &len), 1);
+	assert_int_equal(len, 2);
+	/* "zalgo": one letter with 300 combining marks is one cluster */
+	char z[1 + 600 + 2];
+	z[0] = 'e';
+	for (int i = 0; i < 300; i++)
+		memcpy(z + 1 + 2 * i, "\xCC\x81", 2);
+	strcpy(z + 601, "x");
+	assert_int_equal(text_char_width(z, &len), 1);
+	assert_int_equal(len, 601);
+	assert_int_equal(text_width(z), 2);
+	assert_int_equal(text_fit(z, 1), 601);
 }
 
 static void
@@ -154,6 +167,8 @@ test_fit(void **state)
 		{ "ae\xCC\x81" "b", 2, 4 },                  /* accent kept with e */
 		{ "ae\xCC\x81" "b", 1, 1 },
 		{ "", 5, 0 },
+		{ "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", 3, 0 },
+		{ "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", 4, 11 },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(f); i++)
 		assert_int_equal(text_fit(f[i].s, f[i].cols), f[i].n);
@@ -188,6 +203,9 @@ static const struct wrap_case wraps[] = {
 	{ "x      y", 3, { "x", "y", NULL } },
 	{ "word\tnext", 4, { "word", "next", NULL } },
 	{ "abc", 0, { "a", "b", "c", NULL } },
+	/* a ZWJ sequence (4 columns) is one cluster: alone, never split */
+	{ "a\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9" "b", 2,
+	  { "a", "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9", "b", NULL } },
 };
 
 static void

@@ -178,6 +178,30 @@ test_measure(void **state)
 }
 
 static void
+test_validate(void **state)
+{
+	(void)state;
+	static const struct { const char *body; int rc; size_t n; } rows[] = {
+		{ "plain", 0, 0 },
+		{ "", 0, 0 },
+		{ "{{1}}", 0, 1 },
+		{ "{{2}} {{1}} {{3}}", 0, 3 },
+		{ "{{1}} {{1}}", -1, 0 },
+		{ "{{1}} {{3}}", -1, 0 },
+		{ "{{0}} {{01}}", 0, 0 },
+		{ NULL, -1, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		size_t n = 99;
+		const char *why = NULL;
+		assert_int_equal(template_validate(rows[i].body, &n, &why), rows[i].rc);
+		assert_int_equal(n, rows[i].n);
+		if (rows[i].rc < 0)
+			assert_non_null(why);
+	}
+}
+
+static void
 test_render(void **state)
 {
 	(void)state;
@@ -249,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_null),
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_measure),
+		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_adversarial),
 	};
