@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* -Isrc makes <limits.h> find src/limits.h (the agent limits) before the
- * C library's, and OpenSSL's headers (pulled in by lws) need INT_MAX. */
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
 #include <libwebsockets.h>
 
 #include "net/client.h"
