@@ -48,9 +48,25 @@ templates_free(struct session *s)
 	s->ntemplates = 0;
 }
 
+/* Forgets the unanswered send with this id (answered now). */
+static void
+unacked_drop(struct session *s, const char *id)
+{
+	for (struct session_unacked **p = &s->unacked; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->id, id) == 0) {
+			struct session_unacked *u = *p;
+			*p = u->next;
+			free(u->frame);
+			free(u);
+			return;
+		}
+}
+
 void
 session_release(struct session *s)
 {
+	while (s->unacked != NULL)
+		unacked_drop(s, s->unacked->id);
 	free(s->token);
 	free(s->agent);
 	free(s->hub_id);
@@ -439,6 +455,10 @@ on_welcome(struct session *s, const struct proto_msg *m)
 	s->state = SESS_READY;
 	free(s->why);
 	s->why = NULL;
+	/* Sends the last connection did not see answered go again, same ids. */
+	for (struct session_unacked *u = s->unacked; u != NULL; u = u->next)
+		if (s->hooks.send != NULL)
+			s->hooks.send(s->arg, u->frame, u->len);
 	if (s->hooks.changed != NULL)
 		s->hooks.changed(s->arg, SC_STATE | SC_LIST | SC_CHAT, NULL);
 }
@@ -467,6 +487,8 @@ session_frame(struct session *s, const char *data, size_t len)
 		break;
 	case PROTO_ACK:
 	case PROTO_ERROR:
+		if (m.id != NULL)
+			unacked_drop(s, m.id);
 		if (m.type == PROTO_ERROR && m.id == NULL &&
 		    m.code != NULL && strncmp(m.code, "auth.", 5) == 0) {
 			s->state = SESS_EXPIRED;
@@ -502,6 +524,14 @@ session_command(struct session *s, struct proto_msg *m)
 		return NULL;
 	snprintf(id, sizeof id, "c%u.%lld", ++s->next_id, (long long)(now_ms() % 100000000));
 	m->id = id;
+	if (m->type == PROTO_SEND) {
+		struct session_unacked *u = xcalloc(1, sizeof *u), **tail = &s->unacked;
+		snprintf(u->id, sizeof u->id, "%s", id);
+		u->frame = proto_encode(m, &u->len);
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = u;
+	}
 	emit(s, m);
 	return id;
 }

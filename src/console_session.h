@@ -54,6 +54,15 @@ struct session_hooks {
 	void (*bye)(void *arg, const char *code, const char *sentence);
 };
 
+/* A send the hub has not answered yet: sent again, with the same id, after
+ * a reconnection (the hub sends a repeated id only once). */
+struct session_unacked {
+	struct session_unacked *next;
+	char   id[24];
+	char  *frame;
+	size_t len;
+};
+
 struct session {
 	struct session_hooks hooks;
 	void   *arg;
@@ -73,6 +82,7 @@ struct session {
 	char   *why;                  /* last bye/close sentence, or NULL */
 	struct template_def *templates;
 	size_t ntemplates;
+	struct session_unacked *unacked;
 };
 
 /* Sets up s (token and agent copied). */

@@ -221,6 +221,27 @@ test_session_flow(void **state)
 	feed(&s, &m);
 	assert_int_equal(r.replies, 1);
 	assert_string_equal(r.reply_code, "auth.role");
+	/* An unanswered send goes again, same id, after a reconnection. */
+	const char *sid = session_send_text(&s, "911", "are you there?");
+	assert_non_null(sid);
+	char *sid_copy = xstrdup(sid);
+	session_closed(&s, "lost");
+	buf_reset(&r.sent);
+	session_open(&s);
+	welcome(&s, 8);
+	assert_non_null(strstr(r.sent.data, sid_copy));
+	assert_non_null(strstr(r.sent.data, "are you there?"));
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_ACK;
+	m.id = sid_copy;
+	m.message_id = "m9";
+	feed(&s, &m);
+	session_closed(&s, "lost");
+	buf_reset(&r.sent);
+	session_open(&s);
+	welcome(&s, 8);
+	assert_null(strstr(r.sent.data, "are you there?"));   /* answered: not again */
+	free(sid_copy);
 	/* Bye on rotation: expired. */
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_BYE;
