@@ -21,3 +21,11 @@ wait_screen 3 a 'Keys \(generated' || fail "no help popup"
 screen a | grep -q 'next chat needing an answer' || fail "the help lacks a key"
 keys a Escape
 wait_screen 3 a 'Notifying agent' || fail "the help did not close"
+# Read only when the conversation pane shows the chat to the agent: a list
+# scroll keeps it unread, focusing the conversation reads it.
+keys a j
+keys a k
+sleep 0.3
+screen a | grep -q '(1)' || fail "a list scroll marked the chat read"
+keys a l
+wait_for 3 sh -c "! tmux -S $TMUX_SOCK capture-pane -p -t a | grep -q '(1)'" || fail "focusing the conversation did not read the chat"
