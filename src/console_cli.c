@@ -535,16 +535,17 @@ a_access(struct cli *c, const struct proto_msg *m)
 		{ "agent", m->links.agent }, { "supervisor", m->links.supervisor },
 		{ "admin", m->links.admin }, { "webhook", m->links.webhook },
 	};
-	cache_begin(c->app.cache, NULL);
 	for (size_t i = 0; i < ARRAY_LEN(links); i++) {
 		if (links[i][1] == NULL)
 			continue;
-		char *k = xasprintf("links.%s", links[i][0]);
-		cache_meta_set(c->app.cache, k, links[i][1], NULL);
+		printf("%s: %s\n", links[i][0], links[i][1]);
+		char *k = xasprintf("links.%s", links[i][0]), *cause = NULL;
+		if (cache_meta_set(c->app.cache, k, links[i][1], &cause) != 0) {
+			fprintf(stderr, "wadesk: %s\n", cause);
+			free(cause);
+		}
 		free(k);
 	}
-	cache_commit(c->app.cache, NULL);
-	print_links(c->app.cache);
 	/* Keep working: the remembered link becomes the new admin link. */
 	struct console_config cfg;
 	char *cause = NULL;

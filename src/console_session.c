@@ -405,7 +405,7 @@ session_apply(struct session *s, const struct proto_msg *m, char **cause)
 		return -1;
 	if (apply_event(s, m, &what, &phone, &bell, cause) != 0 ||
 	    cache_set_last_event(s->cache, m->n, cause) != 0) {
-		cache_commit(s->cache, NULL);   /* keep what is consistent; rare */
+		cache_rollback(s->cache);       /* the event comes again next time */
 		return -1;
 	}
 	if (cache_commit(s->cache, cause) != 0)
@@ -441,13 +441,18 @@ on_welcome(struct session *s, const struct proto_msg *m)
 		    cache_last_event(s->cache) > m->last_event)
 			log_warn("cache does not match hub %s; events replay from the start", m->hub_id);
 		free(old);
-		cache_begin(s->cache, NULL);
-		cache_meta_set(s->cache, "hub_id", m->hub_id, NULL);
-		cache_meta_set(s->cache, "role", m->role, NULL);
-		cache_meta_set(s->cache, "brb", m->brb ? "1" : "0", NULL);
-		apply_settings(s, m->settings, m->nsettings, NULL);
-		apply_templates(s, m->templates, m->ntemplates, NULL);
-		cache_commit(s->cache, NULL);
+		char *cause = NULL;
+		if (cache_begin(s->cache, &cause) != 0 ||
+		    cache_meta_set(s->cache, "hub_id", m->hub_id, &cause) != 0 ||
+		    cache_meta_set(s->cache, "role", m->role, &cause) != 0 ||
+		    cache_meta_set(s->cache, "brb", m->brb ? "1" : "0", &cause) != 0 ||
+		    apply_settings(s, m->settings, m->nsettings, &cause) != 0 ||
+		    apply_templates(s, m->templates, m->ntemplates, &cause) != 0 ||
+		    cache_commit(s->cache, &cause) != 0) {
+			cache_rollback(s->cache);
+			log_warn("cannot store the hub's welcome: %s", cause != NULL ? cause : "?");
+			free(cause);
+		}
 	} else {
 		const char *tm = proto_setting_get(m->settings, m->nsettings, "template_messaging");
 		s->template_messaging = tm != NULL && strcmp(tm, "true") == 0;
@@ -588,7 +593,11 @@ session_mark_read(struct session *s, const char *phone)
 		return;
 	if (ch.unread > 0) {
 		ch.unread = 0;
-		cache_chat_put(s->cache, &ch, NULL);
+		char *cause = NULL;
+		if (cache_chat_put(s->cache, &ch, &cause) != 0) {
+			log_warn("%s", cause);
+			free(cause);
+		}
 		session_simple(s, PROTO_READ, phone, NULL);
 		if (s->hooks.changed != NULL)
 			s->hooks.changed(s->arg, SC_LIST, phone);

@@ -147,6 +147,13 @@ cache_commit(struct cache *c, char **cause)
 	return exec(c, "COMMIT", cause);
 }
 
+void
+cache_rollback(struct cache *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		exec(c, "ROLLBACK", NULL);
+}
+
 /* The prepared statement for sql (reused when cached), or NULL with
  * cause.  Give it back with done(). */
 static sqlite3_stmt *

@@ -65,6 +65,8 @@ void cache_close(struct cache *c);               /* NULL ok */
 /* Group several writes in one transaction (events arriving together). */
 int  cache_begin(struct cache *c, char **cause);
 int  cache_commit(struct cache *c, char **cause);
+/* Undoes the open transaction (no-op without one). */
+void cache_rollback(struct cache *c);
 
 /* Key/value metadata ("hub_id", "last_event", "role", ...).  get returns
  * an xmalloc'd string or NULL when absent. */
