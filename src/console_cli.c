@@ -49,6 +49,7 @@ struct cli {
 	char   *text;
 	long    n;
 	int     streaming;
+	int     lost;            /* tail: the hub went away, reconnecting */
 };
 
 static void
@@ -321,6 +322,7 @@ static void
 r_tail(struct cli *c)
 {
 	c->streaming = 1;
+	c->app.reconnect = 1;        /* a hub restart does not end the stream */
 	client_timer(c->app.client, APP_T_DEADLINE, -1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
@@ -601,12 +603,18 @@ h_changed(struct app *a, unsigned what, const char *phone)
 		c->cmd->ready(c);
 		return;
 	}
+	if (c->streaming && s->state == SESS_OFFLINE) {
+		if (!c->lost)
+			fprintf(stderr, "wadesk: lost the hub (%s); reconnecting\n",
+			    s->why != NULL ? s->why : "connection closed");
+		c->lost = 1;
+		return;
+	}
+	if (c->streaming && s->state == SESS_READY)
+		c->lost = 0;
 	if (s->state == SESS_OFFLINE || s->state == SESS_EXPIRED) {
-		if (c->streaming && s->state == SESS_OFFLINE)
-			fprintf(stderr, "wadesk: lost the hub: %s\n", s->why ? s->why : "connection closed");
-		else
-			fprintf(stderr, "wadesk: cannot reach the hub at %s:%d: %s\n", a->link.host,
-			    a->link.port, s->why != NULL ? s->why : "connection closed");
+		fprintf(stderr, "wadesk: cannot reach the hub at %s:%d: %s\n", a->link.host,
+		    a->link.port, s->why != NULL ? s->why : "connection closed");
 		finish(c, EXIT_HUB);
 	}
 }

@@ -9,6 +9,10 @@ console a "$AGENT_LINK" alice
 wait_screen 10 a 'online' || fail "the console did not connect"
 say $P "first message" Yusuf
 wait_screen 5 a 'first message' || fail "no first message"
+wadesk --link "$AGENT_LINK" tail >"$T/tail.out" 2>"$T/tail.err" &
+TAIL=$!
+track $TAIL
+sleep 1
 hub_stop -9
 wait_screen 5 a 'OFFLINE' || fail "no offline banner"
 screen a | grep -q 'read-only' || fail "the banner does not say read-only"
@@ -32,6 +36,13 @@ texts = [m["text"] for m in h if m["direction"] == "in"]
 for t in ("first message", "second message", "third message"):
     assert texts.count(t) == 1, (t, texts)
 PY
+# tail went on through the restart, each message once.
+wait_for 5 grep -q 'third message' "$T/tail.out" || fail "tail stopped at the hub restart: $(cat "$T/tail.err")"
+kill $TAIL 2>/dev/null
+for m in "second message" "third message"; do
+	[ "$(grep -c "$m" "$T/tail.out")" = 1 ] || fail "tail printed '$m' $(grep -c "$m" "$T/tail.out") times"
+done
+grep -q 'reconnecting' "$T/tail.err" || fail "tail did not say it was reconnecting"
 # The console's own cache has each message once too.
 n=$(screen a | grep -c 'first message')
 [ "$n" -le 2 ] || fail "first message shown $n times"
