@@ -277,8 +277,7 @@ apply_contact(struct session *s, const struct proto_contact *c, int *bell, char 
 	free(ch.tags);
 	ch.tags = session_join_tags(c->tags, c->ntags);
 	ch.opted_in = c->opted_in && !c->opted_out;
-	if (c->last_inbound > ch.last_inbound)
-		ch.last_inbound = c->last_inbound;
+	ch.last_inbound = c->last_inbound;     /* the hub's contact is the whole truth */
 	if (ch.last_time == 0)
 		ch.last_time = c->last_inbound;
 	chat_status(s, &ch, c->status, c->agent, bell);
