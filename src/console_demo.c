@@ -171,6 +171,26 @@ wait_port(int port, int ms)
 	return -1;
 }
 
+/* The last lines of the demo's log, since its directory goes away. */
+static void
+show_log(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char *lines[12] = { NULL };
+	char line[512];
+	size_t n = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		free(lines[n % 12]);
+		lines[n++ % 12] = xstrdup(line);
+	}
+	if (f != NULL)
+		fclose(f);
+	for (size_t i = n > 12 ? n - 12 : 0; i < n; i++)
+		fprintf(stderr, "  %s", lines[i % 12]);
+	for (size_t i = 0; i < 12; i++)
+		free(lines[i]);
+}
+
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -297,8 +317,10 @@ demo_run(const char *argv0)
 	free(xc);
 	free(xd);
 
-	if (console_signals() < 0)
+	if (console_signals() < 0) {
+		fprintf(stderr, "wadesk demo: cannot set up signal handling: %s\n", strerror(errno));
 		goto out;
+	}
 
 	fprintf(stderr, "wadesk demo: starting a private hub on %s and a sandbox on %s (in %s)\n",
 	    hub_listen, sim_listen, dir);
@@ -308,7 +330,8 @@ demo_run(const char *argv0)
 		keyfile, NULL };
 	char *show[] = { wadeskd, (char *)"-d", hubdir, (char *)"access", (char *)"show", NULL };
 	if (run(init, log, NULL) != 0 || run(show, log, &out) != 0) {
-		fprintf(stderr, "wadesk demo: cannot set up the hub (%s); see %s\n", wadeskd, log);
+		fprintf(stderr, "wadesk demo: cannot set up the hub (%s):\n", wadeskd);
+		show_log(log);
 		goto out;
 	}
 	admin = line_value(out, "admin");
@@ -325,7 +348,8 @@ demo_run(const char *argv0)
 	demo_pids[0] = spawn(simv, log);
 	demo_pids[1] = spawn(hubv, log);
 	if (demo_pids[0] < 0 || demo_pids[1] < 0 || wait_port(hub_port, 5000) != 0) {
-		fprintf(stderr, "wadesk demo: the hub did not start; see %s\n", log);
+		fprintf(stderr, "wadesk demo: the hub did not start:\n");
+		show_log(log);
 		goto out;
 	}
 	char *notice = xasprintf("DEMO: a private hub with simulated customers (stops when you quit). "
