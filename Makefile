@@ -54,7 +54,7 @@ TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DWADESK_VERSION='"$(VERSION)"' \
-	$(WARN) $(CFLAGS) -I. -Isrc $(PKG_CFLAGS) -MMD -MP
+	$(WARN) $(CFLAGS) -I. -iquote src $(PKG_CFLAGS) -MMD -MP
 LDLIBS   := $(PKG_LIBS) -lm -lpthread
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,7 +119,7 @@ $(B)/bench/%: $(B)/bench/%.o $(LIBS_A)
 
 # Fuzz harnesses: the core compiled again with clang and libFuzzer.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DWADESK_VERSION='"$(VERSION)"' -g -O1 \
-	-I. -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	-I. -iquote src $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -MMD -MP
 FUZZ_CORE := $(CORE_SRC:%.c=build/fuzz/%.o)
 build/fuzz/%.o: %.c
