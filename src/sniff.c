@@ -48,23 +48,24 @@ static const struct {
 	const char *mime;
 	enum kind   kind;
 	const char *noun;
+	const char *ext;         /* the usual extension, for sniff_fix_name() */
 } kind_table[] = {
-	{ "text/plain",                  K_TEXT,  "a text file" },
-	{ "text/csv",                    K_TEXT,  "a CSV file" },
-	{ "text/comma-separated-values", K_TEXT,  "a CSV file" },
-	{ "application/csv",             K_TEXT,  "a CSV file" },
-	{ "application/vnd.ms-excel",    K_EXCEL, "an Excel spreadsheet" },
-	{ "application/pdf",             K_PDF,   "a PDF" },
-	{ "image/png",                   K_PNG,   "a PNG image" },
-	{ "image/jpeg",                  K_JPEG,  "a JPEG image" },
-	{ "image/jpg",                   K_JPEG,  "a JPEG image" },
-	{ "image/gif",                   K_GIF,   "a GIF image" },
-	{ "audio/mpeg3",                 K_MP3,   "an MP3 audio file" },
-	{ "audio/x-mpeg-3",              K_MP3,   "an MP3 audio file" },
-	{ "video/mpeg",                  K_MPEG,  "an MPEG video" },
-	{ "video/x-mpeg",                K_MPEG,  "an MPEG video" },
-	{ "video/quicktime",             K_MOV,   "a QuickTime video" },
-	{ "video/mp4",                   K_MP4,   "an MP4 video" },
+	{ "text/plain",                  K_TEXT,  "a text file",          "txt" },
+	{ "text/csv",                    K_TEXT,  "a CSV file",           "csv" },
+	{ "text/comma-separated-values", K_TEXT,  "a CSV file",           "csv" },
+	{ "application/csv",             K_TEXT,  "a CSV file",           "csv" },
+	{ "application/vnd.ms-excel",    K_EXCEL, "an Excel spreadsheet", "xls" },
+	{ "application/pdf",             K_PDF,   "a PDF",                "pdf" },
+	{ "image/png",                   K_PNG,   "a PNG image",          "png" },
+	{ "image/jpeg",                  K_JPEG,  "a JPEG image",         "jpg" },
+	{ "image/jpg",                   K_JPEG,  "a JPEG image",         "jpg" },
+	{ "image/gif",                   K_GIF,   "a GIF image",          "gif" },
+	{ "audio/mpeg3",                 K_MP3,   "an MP3 audio file",    "mp3" },
+	{ "audio/x-mpeg-3",              K_MP3,   "an MP3 audio file",    "mp3" },
+	{ "video/mpeg",                  K_MPEG,  "an MPEG video",        "mpg" },
+	{ "video/x-mpeg",                K_MPEG,  "an MPEG video",        "mpg" },
+	{ "video/quicktime",             K_MOV,   "a QuickTime video",    "mov" },
+	{ "video/mp4",                   K_MP4,   "an MP4 video",         "mp4" },
 };
 
 /* libmagic 5.44's names for whitelisted content. */
@@ -235,6 +236,19 @@ sniff_claim_from_name(const char *name)
 		if (strcasecmp(dot + 1, ext_table[i].ext) == 0)
 			return ext_table[i].mime;
 	return NULL;
+}
+
+char *
+sniff_fix_name(const char *name, const char *mime)
+{
+	const char *ext = NULL;
+
+	for (size_t i = 0; i < ARRAY_LEN(kind_table); i++)
+		if (mime != NULL && mime_is(mime, kind_table[i].mime))
+			ext = kind_table[i].ext;
+	if (ext == NULL || kind_of(sniff_claim_from_name(name)) == kind_of(mime))
+		return xstrdup(name);
+	return xasprintf("%s.%s", name, ext);
 }
 
 static int

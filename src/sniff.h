@@ -71,6 +71,17 @@ void sniff_result_release(struct sniff_result *r);
 const char *sniff_claim_from_name(const char *name);
 
 /*
+ * name (a safe base name: run filename_safe() first) with the usual
+ * extension of the whitelisted type mime appended when its own extension
+ * names another kind or is missing, so that a program picking an opener by
+ * extension opens what the file really is: ("invoice.exe",
+ * "application/pdf") -> "invoice.exe.pdf", ("photo.jpeg", "image/jpg") ->
+ * "photo.jpeg", ("report", "application/pdf") -> "report.pdf".  A mime not
+ * on the whitelist leaves name as it is.  xmalloc'd.
+ */
+char *sniff_fix_name(const char *name, const char *mime);
+
+/*
  * What a MIME type is, in words, for messages: "a PDF", "an ELF
  * executable", ...; NULL when the type is not in sniff.c's tables.
  */

@@ -394,6 +394,31 @@ test_claim_from_name(void **state)
 	assert_null(sniff_noun("application/x-unknown-thing"));
 }
 
+static void
+test_fix_name(void **state)
+{
+	(void)state;
+	static const struct { const char *name, *mime, *want; } rows[] = {
+		{ "invoice.exe", "application/pdf", "invoice.exe.pdf" },
+		{ "invoice.pdf", "application/pdf", "invoice.pdf" },
+		{ "Invoice.PDF", "application/pdf", "Invoice.PDF" },
+		{ "photo.jpeg", "image/jpg", "photo.jpeg" },
+		{ "photo.png", "image/jpeg", "photo.png.jpg" },
+		{ "report", "application/pdf", "report.pdf" },
+		{ "data.txt", "text/csv", "data.txt" },          /* text is text */
+		{ "clip.m4v", "video/mp4", "clip.m4v" },
+		{ "song", "audio/x-mpeg-3", "song.mp3" },
+		{ "movie.mpeg", "video/x-mpeg", "movie.mpeg" },
+		{ "x.bin", "application/x-unknown", "x.bin" },
+		{ "file", NULL, "file" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char *got = sniff_fix_name(rows[i].name, rows[i].mime);
+		assert_string_equal(got, rows[i].want);
+		free(got);
+	}
+}
+
 int
 main(void)
 {
@@ -403,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_claim_only),
 		cmocka_unit_test(test_renamed_elf),
 		cmocka_unit_test(test_claim_from_name),
+		cmocka_unit_test(test_fix_name),
 	};
 	return cmocka_run_group_tests_name("sniff", tests, setup, teardown);
 }
