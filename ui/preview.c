@@ -6,7 +6,8 @@
  * headers give the size before anything is decoded, and huge images are
  * refused there; the loader's size-prepared signal then asks for the image
  * already scaled down to what the preview can show (JPEG decodes straight
- * at that scale), and refuses a JPEG over the limit.
+ * at that scale), and refuses a JPEG over the limit.  A JPEG's EXIF
+ * orientation is applied, as phone photos need.
  *
  * Drawing: a chafa canvas of the box's size (aspect kept, a cell being
  * about twice as tall as wide) in symbols mode with only block elements
@@ -222,7 +223,8 @@ decode(const void *data, size_t len, int max_w, int max_h, int *width, int *heig
 		*cause = xasprintf("cannot decode %s: no image in the data", fmt);
 		goto out;
 	}
-	g_object_ref(pb);
+	/* phone photos: EXIF orientation applied (a new reference either way) */
+	pb = gdk_pixbuf_apply_embedded_orientation(pb);
 	*width = l.width;
 	*height = l.height;
 out:

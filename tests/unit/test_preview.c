@@ -158,6 +158,40 @@ test_aspect_and_formats(void **state)
 	preview_free(p);
 }
 
+/* Transparent pixels leave the terminal's own background (-1). */
+static void
+test_transparent(void **state)
+{
+	(void)state;
+	GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, 16, 16);
+	guchar *px = gdk_pixbuf_get_pixels(pb);
+	int stride = gdk_pixbuf_get_rowstride(pb);
+	gchar *png = NULL;
+	gsize len;
+	char *cause = NULL;
+	struct preview *p = NULL;
+
+	for (int y = 0; y < 16; y++)
+		for (int x = 0; x < 16; x++) {
+			guchar *q = px + y * stride + x * 4;
+			q[0] = 0; q[1] = 200; q[2] = 0;
+			q[3] = x < 8 ? 0 : 255;
+		}
+	assert_true(gdk_pixbuf_save_to_buffer(pb, &png, &len, "png", NULL, NULL));
+	assert_int_equal(preview_render(png, len, 8, 4, PREVIEW_COLORS_256, &p, &cause), 0);
+	for (int y = 0; y < p->rows; y++) {
+		const struct preview_cell *l = preview_cell(p, 0, y), *r = preview_cell(p, 7, y);
+		assert_string_equal(l->glyph, " ");
+		assert_int_equal(l->bg, -1);
+		assert_int_equal(l->bg_index, -1);
+		assert_int_not_equal(shown(r), -1);
+		assert_true(((shown(r) >> 8) & 0xff) > 100);      /* green */
+	}
+	preview_free(p);
+	g_free(png);
+	g_object_unref(pb);
+}
+
 static void
 test_refused(void **state)
 {
@@ -288,6 +322,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_colours),
 		cmocka_unit_test(test_aspect_and_formats),
+		cmocka_unit_test(test_transparent),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_detect),
