@@ -122,6 +122,7 @@ struct load {
 	int max_w, max_h;     /* pixels worth decoding */
 	int width, height;    /* the image's own size */
 	int too_big;
+	int jpeg;             /* scaled while decoding: the larger limit */
 };
 
 static uint32_t
@@ -131,8 +132,10 @@ be32(const unsigned char *p)
 }
 
 static int
-too_big(int64_t w, int64_t h)
+too_big(int64_t w, int64_t h, int jpeg)
 {
+	if (jpeg)
+		return w * h > PREVIEW_MAX_PIXELS_JPEG;
 	return w > PREVIEW_MAX_SIDE || h > PREVIEW_MAX_SIDE || w * h > PREVIEW_MAX_PIXELS;
 }
 
@@ -163,7 +166,7 @@ on_size_prepared(GdkPixbufLoader *loader, gint w, gint h, gpointer data)
 
 	l->width = w;
 	l->height = h;
-	if (too_big(w, h)) {
+	if (too_big(w, h, l->jpeg)) {
 		l->too_big = 1;
 		gdk_pixbuf_loader_set_size(loader, 1, 1);
 		return;
@@ -194,7 +197,8 @@ decode(const void *data, size_t len, int max_w, int max_h, int *width, int *heig
 		*cause = xstrdup("not a PNG, JPEG or GIF image");
 		return NULL;
 	}
-	if (too_big(w, h)) {
+	l.jpeg = strcmp(fmt, "jpeg") == 0;
+	if (too_big(w, h, l.jpeg)) {
 		*cause = xasprintf("image is too large to preview (%lldx%lld)",
 				   (long long)w, (long long)h);
 		return NULL;

@@ -15,9 +15,11 @@
  * because its answer would arrive in the middle of curses' key input.
  *
  * Only PNG, JPEG and GIF (first frame) are decoded: the format is taken
- * from the first bytes and only that gdk-pixbuf loader runs.  Images over
- * PREVIEW_MAX_PIXELS are refused before decoding when their header says
- * so.  Neither function keeps state between calls.
+ * from the first bytes and only that gdk-pixbuf loader runs.  PNG and GIF
+ * decode at full size, so they are refused over PREVIEW_MAX_PIXELS (about
+ * 100 MB of pixels) or PREVIEW_MAX_SIDE, from their header, before
+ * decoding; JPEG decodes already scaled down (up to 1/8) and is refused
+ * only over PREVIEW_MAX_PIXELS_JPEG.  No function keeps state between calls.
  */
 #ifndef WADESK_PREVIEW_H
 #define WADESK_PREVIEW_H
@@ -25,8 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PREVIEW_MAX_PIXELS (50 * 1000 * 1000)
-#define PREVIEW_MAX_SIDE   20000
+#define PREVIEW_MAX_PIXELS      (25 * 1000 * 1000)
+#define PREVIEW_MAX_SIDE        20000
+#define PREVIEW_MAX_PIXELS_JPEG (400 * 1000 * 1000)
 
 enum preview_mode {
 	PREVIEW_OFF,          /* no preview: TERM=dumb or WADESK_PREVIEW=off */

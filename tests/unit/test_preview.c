@@ -217,6 +217,21 @@ test_refused(void **state)
 	assert_string_equal(cause, "image is too large to preview (30000x30000)");
 	free(cause);
 
+	/* a JPEG whose frame header claims 65000x65000 (its size-prepared check) */
+	gsize jlen;
+	char *jpg = make_image("jpeg", 16, 16, &jlen);
+	size_t sof = 2;
+	while (sof + 9 < jlen && !((unsigned char)jpg[sof] == 0xff && (unsigned char)jpg[sof + 1] == 0xc0))
+		sof++;
+	assert_true(sof + 9 < jlen);
+	static const unsigned char huge[2] = { 0xfd, 0xe8 };
+	memcpy(jpg + sof + 5, huge, 2);
+	memcpy(jpg + sof + 7, huge, 2);
+	assert_int_equal(preview_render(jpg, jlen, 8, 4, PREVIEW_COLORS_TRUE, &p, &cause), -1);
+	assert_string_equal(cause, "image is too large to preview (65000x65000)");
+	free(cause);
+	free(jpg);
+
 	/* truncated data is a decoding error, not a crash */
 	assert_int_equal(preview_render(png, 40, 8, 4, PREVIEW_COLORS_TRUE, &p, &cause), -1);
 	assert_true(strncmp(cause, "cannot decode png: ", 19) == 0);
