@@ -1,0 +1,1203 @@
+/*
+ * store.c — the hub's SQLite store: schema, migrations and every query.
+ *
+ * One connection, WAL journal, synchronous=FULL by default so that an
+ * acknowledged webhook is on disk (group commit keeps that cheap).  The
+ * schema is created by a list of migrations indexed by PRAGMA user_version:
+ * migration i brings version i to i+1, inside one transaction, so a
+ * database opened by a newer binary is upgraded in place and one opened by
+ * an older binary than its version is refused.
+ *
+ * Statements are prepared once per use with sqlite3_prepare_v3 and the
+ * SQLITE_PREPARE_PERSISTENT flag through a small cache keyed by the SQL
+ * text's address: every query below is a string literal, so the address is
+ * a stable key and hot paths (event append, message insert) never re-parse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define STMT_CACHE 64
+
+struct stmt_slot {
+	const char   *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3         *db;
+	char            *path;
+	struct stmt_slot cache[STMT_CACHE];
+	int              ncache;
+};
+
+/* ---- schema ---------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE events (n INTEGER PRIMARY KEY, t INTEGER NOT NULL, frame TEXT NOT NULL);"
+	"CREATE TABLE contacts ("
+	"  phone TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"
+	"  opted_in INTEGER NOT NULL DEFAULT 0 CHECK (opted_in IN (0,1)),"
+	"  opted_out INTEGER NOT NULL DEFAULT 0 CHECK (opted_out IN (0,1)),"
+	"  last_inbound INTEGER NOT NULL DEFAULT 0,"
+	"  status INTEGER NOT NULL DEFAULT 3 CHECK (status BETWEEN 0 AND 3),"
+	"  resume INTEGER NOT NULL DEFAULT 3 CHECK (resume BETWEEN 0 AND 3),"
+	"  agent TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL DEFAULT 0,"
+	"  greeted_at INTEGER NOT NULL DEFAULT 0, away_at INTEGER NOT NULL DEFAULT 0,"
+	"  brb_at INTEGER NOT NULL DEFAULT 0, prompted_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE tags (phone TEXT NOT NULL REFERENCES contacts(phone), tag TEXT NOT NULL,"
+	"  PRIMARY KEY (phone, tag)) WITHOUT ROWID;"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY, phone TEXT NOT NULL,"
+	"  out INTEGER NOT NULL CHECK (out IN (0,1)), type TEXT NOT NULL, text TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 5),"
+	"  reason TEXT NOT NULL DEFAULT '', agent TEXT NOT NULL DEFAULT '',"
+	"  automated INTEGER NOT NULL DEFAULT 0, time INTEGER NOT NULL,"
+	"  template_id TEXT, params TEXT, provider_id TEXT UNIQUE, wa_id TEXT, cid TEXT,"
+	"  media_mime TEXT, media_url TEXT, media_filename TEXT, payload TEXT,"
+	"  UNIQUE (agent, cid));"
+	"CREATE INDEX messages_phone ON messages (phone, id);"
+	"CREATE INDEX messages_wa ON messages (wa_id) WHERE wa_id IS NOT NULL;"
+	"CREATE INDEX messages_time ON messages (time);"
+	/* States move forward only; failed is final and follows only
+	 * queued/submitted/sent.  Anything else is silently ignored. */
+	"CREATE TRIGGER messages_state_forward BEFORE UPDATE OF state ON messages"
+	"  WHEN NEW.state <> OLD.state AND (OLD.state = 5"
+	"    OR (NEW.state <> 5 AND NEW.state < OLD.state)"
+	"    OR (NEW.state = 5 AND OLD.state >= 3))"
+	"  BEGIN SELECT RAISE(IGNORE); END;"
+	"CREATE TABLE pending_states (gs_id TEXT NOT NULL, state INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX pending_gs ON pending_states (gs_id);"
+	"CREATE TABLE outbox (msg_id INTEGER PRIMARY KEY REFERENCES messages(id),"
+	"  phone TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE canned (name TEXT PRIMARY KEY, text TEXT NOT NULL);"
+	"CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, body TEXT NOT NULL);"
+	"CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE tokens (hash TEXT PRIMARY KEY, role TEXT NOT NULL"
+	"  CHECK (role IN ('agent','supervisor','admin')), generation INTEGER NOT NULL);"
+	"CREATE TABLE agents (name TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);",
+};
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static int
+fail(struct store *st, char **cause, const char *what)
+{
+	*cause = xasprintf("cannot %s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static sqlite3_stmt *
+prep(struct store *st, const char *sql, char **cause)
+{
+	for (int i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			return st->cache[i].stmt;
+		}
+	}
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		*cause = xasprintf("cannot prepare query: %s", sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	if (st->ncache < STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = s;
+		st->ncache++;
+	} else {
+		/* Not expected: the cache is sized for every query here. */
+		log_warn("store: statement cache full");
+	}
+	return s;
+}
+
+/* Statements not in the cache (only when it is full) are finalized. */
+static void
+done(struct store *st, sqlite3_stmt *s)
+{
+	for (int i = 0; i < st->ncache; i++)
+		if (st->cache[i].stmt == s) {
+			sqlite3_reset(s);
+			return;
+		}
+	sqlite3_finalize(s);
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static char *
+col_text0(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return xstrdup(t ? (const char *)t : "");
+}
+
+/* Runs a statement that returns no rows.  Returns sqlite3_changes or -1. */
+static int
+exec_stmt(struct store *st, sqlite3_stmt *s, char **cause, const char *what)
+{
+	int rc = sqlite3_step(s);
+	done(st, s);
+	if (rc != SQLITE_DONE)
+		return fail(st, cause, what);
+	return sqlite3_changes(st->db);
+}
+
+static int
+exec_sql(struct store *st, const char *sql, char **cause, const char *what)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		*cause = xasprintf("cannot %s: %s", what, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Params are stored joined by the unit separator (0x1f), which sanitised
+ * text never contains. */
+static char *
+params_join(char *const *p, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	struct buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(&b, '\x1f');
+		buf_puts(&b, p[i] ? p[i] : "");
+	}
+	return buf_steal(&b);
+}
+
+static void
+params_split(const char *s, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return;
+	size_t cnt = 1;
+	for (const char *p = s; *p; p++)
+		cnt += *p == '\x1f';
+	char **v = xcalloc(cnt, sizeof *v);
+	const char *start = s;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *end = strchr(start, '\x1f');
+		if (end == NULL)
+			end = start + strlen(start);
+		v[i] = xstrndup(start, (size_t)(end - start));
+		start = *end ? end + 1 : end;
+	}
+	*out = v;
+	*n = cnt;
+}
+
+/* ---- open / close / transactions ----------------------------------------------- */
+
+static int
+migrate(struct store *st, char **cause)
+{
+	int v = store_schema_version(st);
+	int target = (int)ARRAY_LEN(migrations);
+
+	if (v > target) {
+		*cause = xasprintf("database '%s' has schema version %d, newer than this "
+		                   "wadeskd (%d)", st->path, v, target);
+		return -1;
+	}
+	for (; v < target; v++) {
+		if (exec_sql(st, "BEGIN IMMEDIATE", cause, "begin migration") < 0)
+			return -1;
+		char *pragma = xasprintf("PRAGMA user_version = %d", v + 1);
+		int rc = exec_sql(st, migrations[v], cause, "migrate the schema");
+		if (rc == 0)
+			rc = exec_sql(st, pragma, cause, "set the schema version");
+		free(pragma);
+		if (rc == 0)
+			rc = exec_sql(st, "COMMIT", cause, "commit the migration");
+		if (rc < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, int create, const struct store_options *o, struct store **out,
+           char **cause)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+
+	*out = NULL;
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		*cause = xasprintf("cannot open database '%s': %s", path,
+		                   st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+	                          (o == NULL || o->sync_full) ? "FULL" : "NORMAL");
+	int rc = exec_sql(st, pragmas, cause, "configure the database");
+	free(pragmas);
+	if (rc < 0 || migrate(st, cause) < 0) {
+		char *c = *cause;
+		*cause = xasprintf("database '%s': %s", path, c);
+		free(c);
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_begin(struct store *st, char **cause)
+{
+	return exec_sql(st, "BEGIN IMMEDIATE", cause, "begin a transaction");
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	if (exec_sql(st, "COMMIT", cause, "commit") < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_savepoint(struct store *st, char **cause)
+{
+	return exec_sql(st, "SAVEPOINT one", cause, "open a savepoint");
+}
+
+void
+store_release(struct store *st)
+{
+	sqlite3_exec(st->db, "RELEASE one", NULL, NULL, NULL);
+}
+
+void
+store_rollback_to(struct store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+}
+
+/* ---- meta ------------------------------------------------------------------------ */
+
+int
+store_meta_get(struct store *st, const char *key, char **value, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key = ?", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*value = col_text0(s, 0);
+		done(st, s);
+		return 1;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE)
+		return fail(st, cause, "read metadata");
+	*value = NULL;
+	return 0;
+}
+
+int
+store_meta_set(struct store *st, const char *key, const char *value, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	return exec_stmt(st, s, cause, "write metadata") < 0 ? -1 : 0;
+}
+
+int64_t
+store_meta_int(struct store *st, const char *key, int64_t dflt)
+{
+	char *v = NULL, *cause = NULL;
+	int rc = store_meta_get(st, key, &v, &cause);
+	int64_t r = dflt;
+	if (rc == 1)
+		r = strtoll(v, NULL, 10);
+	else if (rc < 0)
+		log_warn("%s", cause);
+	free(v);
+	free(cause);
+	return r;
+}
+
+int
+store_meta_set_int(struct store *st, const char *key, int64_t v, char **cause)
+{
+	char num[32];
+	snprintf(num, sizeof num, "%lld", (long long)v);
+	return store_meta_set(st, key, num, cause);
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+int
+store_event_append(struct store *st, int64_t n, int64_t t, const char *frame, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO events (n, t, frame) VALUES (?, ?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, n);
+	sqlite3_bind_int64(s, 2, t);
+	bind_text(s, 3, frame);
+	return exec_stmt(st, s, cause, "append an event") < 0 ? -1 : 0;
+}
+
+int64_t
+store_event_head(struct store *st)
+{
+	char *cause = NULL;
+	sqlite3_stmt *s = prep(st, "SELECT COALESCE(MAX(n), 0) FROM events", &cause);
+	int64_t n = 0;
+	if (s == NULL) {
+		log_warn("%s", cause);
+		free(cause);
+		return 0;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	done(st, s);
+	return n;
+}
+
+int
+store_events_after(struct store *st, int64_t after, int limit, struct store_event **out,
+                   char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT n, frame FROM events WHERE n > ? ORDER BY n LIMIT ?", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	struct store_event *e = xcalloc((size_t)(limit > 0 ? limit : 1), sizeof *e);
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
+		e[n].n = sqlite3_column_int64(s, 0);
+		e[n].frame = col_text0(s, 1);
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_events_free(e, n);
+		return fail(st, cause, "read events");
+	}
+	*out = e;
+	return n;
+}
+
+void
+store_events_free(struct store_event *e, int n)
+{
+	if (e == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		free(e[i].frame);
+	free(e);
+}
+
+/* ---- contacts ------------------------------------------------------------------------ */
+
+static int
+load_tags(struct store *st, struct store_contact *c, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT tag FROM tags WHERE phone = ? ORDER BY tag", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, c->phone);
+	int rc;
+	size_t cap = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (c->ntags == cap) {
+			cap = cap ? cap * 2 : 4;
+			c->tags = xrealloc(c->tags, cap * sizeof *c->tags);
+		}
+		c->tags[c->ntags++] = col_text0(s, 0);
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE)
+		return fail(st, cause, "read tags");
+	return 0;
+}
+
+int
+store_contact_get(struct store *st, const char *phone, struct store_contact *c, char **cause)
+{
+	memset(c, 0, sizeof *c);
+	sqlite3_stmt *s = prep(st,
+	    "SELECT phone, name, note, opted_in, opted_out, last_inbound, status, resume,"
+	    " agent, created, greeted_at, away_at, brb_at, prompted_at FROM contacts WHERE phone = ?",
+	    cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, phone);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		done(st, s);
+		return rc == SQLITE_DONE ? 0 : fail(st, cause, "read a contact");
+	}
+	c->phone = col_text0(s, 0);
+	c->name = col_text0(s, 1);
+	c->note = col_text0(s, 2);
+	c->opted_in = sqlite3_column_int(s, 3);
+	c->opted_out = sqlite3_column_int(s, 4);
+	c->last_inbound = sqlite3_column_int64(s, 5);
+	c->status = sqlite3_column_int(s, 6);
+	c->resume = sqlite3_column_int(s, 7);
+	c->agent = col_text0(s, 8);
+	c->created = sqlite3_column_int64(s, 9);
+	c->greeted_at = sqlite3_column_int64(s, 10);
+	c->away_at = sqlite3_column_int64(s, 11);
+	c->brb_at = sqlite3_column_int64(s, 12);
+	c->prompted_at = sqlite3_column_int64(s, 13);
+	done(st, s);
+	if (load_tags(st, c, cause) < 0) {
+		store_contact_release(c);
+		return -1;
+	}
+	return 1;
+}
+
+int
+store_contact_put(struct store *st, const struct store_contact *c, char **cause)
+{
+	sqlite3_stmt *s = prep(st,
+	    "INSERT INTO contacts (phone, name, note, opted_in, opted_out, last_inbound, status,"
+	    " resume, agent, created, greeted_at, away_at, brb_at, prompted_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+	    " ON CONFLICT (phone) DO UPDATE SET name = ?2, note = ?3, opted_in = ?4,"
+	    " opted_out = ?5, last_inbound = ?6, status = ?7, resume = ?8, agent = ?9,"
+	    " greeted_at = ?11, away_at = ?12, brb_at = ?13, prompted_at = ?14", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, c->phone);
+	bind_text(s, 2, c->name ? c->name : "");
+	bind_text(s, 3, c->note ? c->note : "");
+	sqlite3_bind_int(s, 4, c->opted_in != 0);
+	sqlite3_bind_int(s, 5, c->opted_out != 0);
+	sqlite3_bind_int64(s, 6, c->last_inbound);
+	sqlite3_bind_int(s, 7, c->status);
+	sqlite3_bind_int(s, 8, c->resume);
+	bind_text(s, 9, c->agent ? c->agent : "");
+	sqlite3_bind_int64(s, 10, c->created);
+	sqlite3_bind_int64(s, 11, c->greeted_at);
+	sqlite3_bind_int64(s, 12, c->away_at);
+	sqlite3_bind_int64(s, 13, c->brb_at);
+	sqlite3_bind_int64(s, 14, c->prompted_at);
+	return exec_stmt(st, s, cause, "write a contact") < 0 ? -1 : 0;
+}
+
+int
+store_tag_add(struct store *st, const char *phone, const char *tag, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO tags (phone, tag) VALUES (?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, phone);
+	bind_text(s, 2, tag);
+	return exec_stmt(st, s, cause, "add a tag");
+}
+
+int
+store_tag_rm(struct store *st, const char *phone, const char *tag, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM tags WHERE phone = ? AND tag = ?", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, phone);
+	bind_text(s, 2, tag);
+	return exec_stmt(st, s, cause, "remove a tag");
+}
+
+void
+store_contact_release(struct store_contact *c)
+{
+	if (c == NULL)
+		return;
+	free(c->phone);
+	free(c->name);
+	free(c->note);
+	for (size_t i = 0; i < c->ntags; i++)
+		free(c->tags[i]);
+	free(c->tags);
+	free(c->agent);
+	memset(c, 0, sizeof *c);
+}
+
+int
+store_contacts_with_status(struct store *st, unsigned mask, char ***phones, size_t *n,
+                           char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT phone FROM contacts WHERE ((1 << status) & ?) != 0", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int(s, 1, (int)mask);
+	size_t cap = 0;
+	int rc;
+	*phones = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*phones = xrealloc(*phones, cap * sizeof **phones);
+		}
+		(*phones)[(*n)++] = col_text0(s, 0);
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE)
+		return fail(st, cause, "list contacts");
+	return 0;
+}
+
+/* ---- messages -------------------------------------------------------------------------- */
+
+static const char *const state_names[] = { "queued", "submitted", "sent", "delivered", "read", "failed" };
+
+const char *
+store_state_name(int state)
+{
+	if (state < 0 || (size_t)state >= ARRAY_LEN(state_names))
+		return "queued";
+	return state_names[state];
+}
+
+int
+store_state_parse(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < ARRAY_LEN(state_names); i++)
+		if (strcmp(state_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define MSG_COLS "id, phone, out, type, text, state, reason, agent, automated, time," \
+	" template_id, params, provider_id, wa_id, cid, media_mime, media_url, media_filename, payload"
+
+static void
+read_message(sqlite3_stmt *s, struct store_message *m)
+{
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(s, 0);
+	m->phone = col_text0(s, 1);
+	m->out = sqlite3_column_int(s, 2);
+	m->type = col_text0(s, 3);
+	m->text = col_text0(s, 4);
+	m->state = sqlite3_column_int(s, 5);
+	m->reason = col_text0(s, 6);
+	m->agent = col_text0(s, 7);
+	m->automated = sqlite3_column_int(s, 8);
+	m->time = sqlite3_column_int64(s, 9);
+	m->template_id = col_text(s, 10);
+	params_split((const char *)sqlite3_column_text(s, 11), &m->params, &m->nparams);
+	m->provider_id = col_text(s, 12);
+	m->wa_id = col_text(s, 13);
+	m->cid = col_text(s, 14);
+	m->media_mime = col_text(s, 15);
+	m->media_url = col_text(s, 16);
+	m->media_filename = col_text(s, 17);
+	m->payload = col_text(s, 18);
+}
+
+int
+store_message_insert(struct store *st, const struct store_message *m, int64_t *id, char **cause)
+{
+	sqlite3_stmt *s = prep(st,
+	    "INSERT OR IGNORE INTO messages (phone, out, type, text, state, reason, agent,"
+	    " automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
+	    " media_url, media_filename, payload)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	char *params = params_join(m->params, m->nparams);
+	bind_text(s, 1, m->phone);
+	sqlite3_bind_int(s, 2, m->out != 0);
+	bind_text(s, 3, m->type ? m->type : "text");
+	bind_text(s, 4, m->text ? m->text : "");
+	sqlite3_bind_int(s, 5, m->state);
+	bind_text(s, 6, m->reason ? m->reason : "");
+	bind_text(s, 7, m->agent ? m->agent : "");
+	sqlite3_bind_int(s, 8, m->automated != 0);
+	sqlite3_bind_int64(s, 9, m->time);
+	bind_text(s, 10, m->template_id);
+	bind_text(s, 11, params);
+	bind_text(s, 12, m->provider_id);
+	bind_text(s, 13, m->wa_id);
+	bind_text(s, 14, m->cid);
+	bind_text(s, 15, m->media_mime);
+	bind_text(s, 16, m->media_url);
+	bind_text(s, 17, m->media_filename);
+	bind_text(s, 18, m->payload);
+	int rc = exec_stmt(st, s, cause, "insert a message");
+	free(params);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 1;
+}
+
+static int
+message_one(struct store *st, sqlite3_stmt *s, struct store_message *m, char **cause)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_message(s, m);
+		done(st, s);
+		return 1;
+	}
+	done(st, s);
+	memset(m, 0, sizeof *m);
+	return rc == SQLITE_DONE ? 0 : fail(st, cause, "read a message");
+}
+
+int
+store_message_get(struct store *st, int64_t id, struct store_message *m, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE id = ?", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return message_one(st, s, m, cause);
+}
+
+int
+store_message_by_cid(struct store *st, const char *agent, const char *cid,
+                     struct store_message *m, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE agent = ? AND cid = ?",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, agent);
+	bind_text(s, 2, cid);
+	return message_one(st, s, m, cause);
+}
+
+int
+store_message_by_provider(struct store *st, const char *gs_id, const char *wa_id,
+                          struct store_message *m, char **cause)
+{
+	int rc = 0;
+	if (gs_id != NULL) {
+		sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE provider_id = ?",
+		                       cause);
+		if (s == NULL)
+			return -1;
+		bind_text(s, 1, gs_id);
+		rc = message_one(st, s, m, cause);
+	}
+	if (rc == 0 && wa_id != NULL) {
+		sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE wa_id = ? AND out = 1",
+		                       cause);
+		if (s == NULL)
+			return -1;
+		bind_text(s, 1, wa_id);
+		rc = message_one(st, s, m, cause);
+	}
+	return rc;
+}
+
+int
+store_message_set_state(struct store *st, int64_t id, int state, const char *reason, char **cause)
+{
+	sqlite3_stmt *s = prep(st,
+	    "UPDATE messages SET state = ?2, reason = CASE WHEN ?2 = 5 THEN ?3 ELSE reason END"
+	    " WHERE id = ?1 AND state <> ?2", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, state);
+	bind_text(s, 3, reason ? reason : "");
+	return exec_stmt(st, s, cause, "update a message state");
+}
+
+int
+store_message_set_ids(struct store *st, int64_t id, const char *gs_id, const char *wa_id,
+                      char **cause)
+{
+	sqlite3_stmt *s = prep(st,
+	    "UPDATE messages SET provider_id = COALESCE(?2, provider_id),"
+	    " wa_id = COALESCE(?3, wa_id) WHERE id = ?1", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, gs_id);
+	bind_text(s, 3, wa_id);
+	return exec_stmt(st, s, cause, "record provider ids") < 0 ? -1 : 0;
+}
+
+int
+store_history(struct store *st, const char *phone, int64_t before, int limit,
+              struct store_message **out, int *more, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE phone = ?1"
+	    " AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, phone);
+	sqlite3_bind_int64(s, 2, before);
+	sqlite3_bind_int(s, 3, limit + 1);
+	struct store_message *m = xcalloc((size_t)limit + 1, sizeof *m);
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit + 1)
+		read_message(s, &m[n++]);
+	done(st, s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_messages_free(m, n);
+		return fail(st, cause, "read history");
+	}
+	*more = n > limit;
+	if (n > limit)
+		store_message_release(&m[--n]);
+	/* newest first from SQL; callers want oldest first */
+	for (int i = 0; i < n / 2; i++) {
+		struct store_message t = m[i];
+		m[i] = m[n - 1 - i];
+		m[n - 1 - i] = t;
+	}
+	*out = m;
+	return n;
+}
+
+void
+store_message_release(struct store_message *m)
+{
+	if (m == NULL)
+		return;
+	free(m->phone);
+	free(m->type);
+	free(m->text);
+	free(m->reason);
+	free(m->agent);
+	free(m->template_id);
+	for (size_t i = 0; i < m->nparams; i++)
+		free(m->params[i]);
+	free(m->params);
+	free(m->provider_id);
+	free(m->wa_id);
+	free(m->cid);
+	free(m->media_mime);
+	free(m->media_url);
+	free(m->media_filename);
+	free(m->payload);
+	memset(m, 0, sizeof *m);
+}
+
+void
+store_messages_free(struct store_message *m, int n)
+{
+	if (m == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		store_message_release(&m[i]);
+	free(m);
+}
+
+int
+store_messages_since(struct store *st, int64_t t0,
+                     void (*fn)(void *arg, const struct store_message *m), void *arg, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " MSG_COLS " FROM messages WHERE time >= ? ORDER BY time, id",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, t0);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_message m;
+		read_message(s, &m);
+		fn(arg, &m);
+		store_message_release(&m);
+	}
+	done(st, s);
+	return rc == SQLITE_DONE ? 0 : fail(st, cause, "read messages");
+}
+
+int64_t
+store_message_count(struct store *st)
+{
+	char *cause = NULL;
+	sqlite3_stmt *s = prep(st, "SELECT COUNT(*) FROM messages", &cause);
+	int64_t n = -1;
+	if (s == NULL) {
+		free(cause);
+		return -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	done(st, s);
+	return n;
+}
+
+int
+store_pending_state_add(struct store *st, const char *gs_id, int state, const char *reason,
+                        char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO pending_states (gs_id, state, reason) VALUES (?, ?, ?)",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, gs_id);
+	sqlite3_bind_int(s, 2, state);
+	bind_text(s, 3, reason ? reason : "");
+	return exec_stmt(st, s, cause, "keep a pending state") < 0 ? -1 : 0;
+}
+
+int
+store_pending_state_take(struct store *st, const char *gs_id, struct store_pending **out,
+                         char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT state, reason FROM pending_states WHERE gs_id = ?"
+	    " ORDER BY state", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, gs_id);
+	struct store_pending *p = NULL;
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		p = xrealloc(p, (size_t)(n + 1) * sizeof *p);
+		p[n].state = sqlite3_column_int(s, 0);
+		p[n].reason = col_text0(s, 1);
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		for (int i = 0; i < n; i++)
+			free(p[i].reason);
+		free(p);
+		return fail(st, cause, "read pending states");
+	}
+	*out = p;
+	if (n > 0) {
+		s = prep(st, "DELETE FROM pending_states WHERE gs_id = ?", cause);
+		if (s == NULL)
+			return -1;
+		bind_text(s, 1, gs_id);
+		if (exec_stmt(st, s, cause, "drop pending states") < 0)
+			return -1;
+	}
+	return n;
+}
+
+/* ---- outbox ---------------------------------------------------------------------------- */
+
+int
+store_outbox_add(struct store *st, int64_t msg_id, const char *phone, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO outbox (msg_id, phone) VALUES (?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	bind_text(s, 2, phone);
+	return exec_stmt(st, s, cause, "queue a message") < 0 ? -1 : 0;
+}
+
+int
+store_outbox_retry(struct store *st, int64_t msg_id, int attempts, int64_t next_try, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE outbox SET attempts = ?, next_try = ? WHERE msg_id = ?",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int(s, 1, attempts);
+	sqlite3_bind_int64(s, 2, next_try);
+	sqlite3_bind_int64(s, 3, msg_id);
+	return exec_stmt(st, s, cause, "reschedule a message") < 0 ? -1 : 0;
+}
+
+int
+store_outbox_done(struct store *st, int64_t msg_id, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM outbox WHERE msg_id = ?", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	return exec_stmt(st, s, cause, "unqueue a message") < 0 ? -1 : 0;
+}
+
+int
+store_outbox_all(struct store *st, struct store_outbox **out, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT msg_id, phone, attempts, next_try FROM outbox ORDER BY msg_id",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	struct store_outbox *o = NULL;
+	int n = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			o = xrealloc(o, (size_t)cap * sizeof *o);
+		}
+		o[n].msg_id = sqlite3_column_int64(s, 0);
+		o[n].phone = col_text0(s, 1);
+		o[n].attempts = sqlite3_column_int(s, 2);
+		o[n].next_try = sqlite3_column_int64(s, 3);
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		store_outbox_free(o, n);
+		return fail(st, cause, "read the outbox");
+	}
+	*out = o;
+	return n;
+}
+
+void
+store_outbox_free(struct store_outbox *o, int n)
+{
+	if (o == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		free(o[i].phone);
+	free(o);
+}
+
+/* ---- canned, templates, settings --------------------------------------------------------- */
+
+void
+store_kv_free(struct store_kv *kv, int n)
+{
+	if (kv == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+		free(kv[i].extra);
+	}
+	free(kv);
+}
+
+static int
+kv_all(struct store *st, const char *sql, int cols, struct store_kv **out, char **cause)
+{
+	sqlite3_stmt *s = prep(st, sql, cause);
+	if (s == NULL)
+		return -1;
+	struct store_kv *kv = NULL;
+	int n = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			kv = xrealloc(kv, (size_t)cap * sizeof *kv);
+		}
+		kv[n].key = col_text0(s, 0);
+		kv[n].value = col_text0(s, 1);
+		kv[n].extra = cols > 2 ? col_text0(s, 2) : NULL;
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		store_kv_free(kv, n);
+		return fail(st, cause, "read a list");
+	}
+	*out = kv;
+	return n;
+}
+
+int
+store_canned_all(struct store *st, struct store_kv **out, char **cause)
+{
+	return kv_all(st, "SELECT name, text FROM canned ORDER BY name", 2, out, cause);
+}
+
+int
+store_canned_put(struct store *st, const char *name, const char *text, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO canned (name, text) VALUES (?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, name);
+	bind_text(s, 2, text);
+	return exec_stmt(st, s, cause, "save a canned reply") < 0 ? -1 : 0;
+}
+
+int
+store_canned_rm(struct store *st, const char *name, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM canned WHERE name = ?", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, name);
+	return exec_stmt(st, s, cause, "remove a canned reply");
+}
+
+int
+store_templates_all(struct store *st, struct store_kv **out, char **cause)
+{
+	return kv_all(st, "SELECT id, name, body FROM templates ORDER BY name, id", 3, out, cause);
+}
+
+int
+store_template_put(struct store *st, const char *id, const char *name, const char *body,
+                   char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO templates (id, name, body) VALUES (?, ?, ?)",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, id);
+	bind_text(s, 2, name);
+	bind_text(s, 3, body);
+	return exec_stmt(st, s, cause, "save a template") < 0 ? -1 : 0;
+}
+
+int
+store_template_rm(struct store *st, const char *id, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM templates WHERE id = ?", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, id);
+	return exec_stmt(st, s, cause, "remove a template");
+}
+
+int
+store_settings_all(struct store *st, struct store_kv **out, char **cause)
+{
+	return kv_all(st, "SELECT key, value FROM settings ORDER BY key", 2, out, cause);
+}
+
+int
+store_setting_put(struct store *st, const char *key, const char *value, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	return exec_stmt(st, s, cause, "save a setting") < 0 ? -1 : 0;
+}
+
+/* ---- tokens ---------------------------------------------------------------------------------- */
+
+int
+store_token_set(struct store *st, const char *role, const char *hash_hex, int64_t generation,
+                char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO tokens (hash, role, generation)"
+	    " VALUES (?, ?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, hash_hex);
+	bind_text(s, 2, role);
+	sqlite3_bind_int64(s, 3, generation);
+	return exec_stmt(st, s, cause, "store an access token") < 0 ? -1 : 0;
+}
+
+/* Compares two equal-length strings without an early exit. */
+static int
+ct_equal(const char *a, const char *b, size_t n)
+{
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int
+store_token_find(struct store *st, const char *hash_hex, char **role, int64_t *generation,
+                 char **cause)
+{
+	/* Every row is compared, in constant time each, so the time taken does
+	 * not depend on which (if any) hash matched. */
+	sqlite3_stmt *s = prep(st, "SELECT hash, role, generation FROM tokens", cause);
+	if (s == NULL)
+		return -1;
+	size_t len = strlen(hash_hex);
+	int found = 0, rc;
+	*role = NULL;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 0);
+		int eq = h != NULL && strlen(h) == len && ct_equal(h, hash_hex, len);
+		if (eq && !found) {
+			found = 1;
+			*role = col_text0(s, 1);
+			*generation = sqlite3_column_int64(s, 2);
+		}
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		free(*role);
+		*role = NULL;
+		return fail(st, cause, "read access tokens");
+	}
+	return found;
+}

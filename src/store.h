@@ -1,0 +1,197 @@
+/*
+ * store.h — the hub's durable state behind one interface (SQLite today).
+ *
+ * Nothing outside src/store.c speaks SQL: the hub asks for contacts,
+ * messages, the event log, the outbox, canned replies, templates, settings
+ * and access tokens in domain terms, so a PostgreSQL store could replace
+ * this one without touching the hub.
+ *
+ * Transactions.  The hub is the only writer and runs on one thread.  It
+ * groups work explicitly: store_begin() ... store_commit(), and inside a
+ * batch each webhook runs in a savepoint (store_savepoint / store_release /
+ * store_rollback_to) so that a webhook that fails is undone alone while the
+ * others of the batch commit together (group commit).  Reads may run inside
+ * or outside a transaction.
+ *
+ * Rules kept by the schema itself, not by callers: a provider message id is
+ * stored once (UNIQUE; inserts of duplicates are ignored), and a message's
+ * state only moves forward (queued < submitted < sent < delivered < read;
+ * failed is final and only follows queued/submitted/sent) — a trigger
+ * ignores any other update.
+ *
+ * Errors: functions returning int give 0 (or a count / 1 found, 0 not
+ * found where stated) and -1 on a database error with *cause set to an
+ * xmalloc'd line ("cannot insert message: database is locked").
+ * Strings in structs filled by the store are xmalloc'd and freed by the
+ * matching *_release(); strings in structs passed in are only read.
+ */
+#ifndef WADESK_STORE_H
+#define WADESK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_options {
+	int sync_full;      /* 1: synchronous=FULL (default), 0: NORMAL */
+};
+
+/* Opens (creating when create is set) the database at path, applies the
+ * migrations up to STORE_SCHEMA_VERSION, WAL mode.  0 or -1 with *cause. */
+int  store_open(const char *path, int create, const struct store_options *o,
+                struct store **out, char **cause);
+void store_close(struct store *st);   /* NULL ok */
+/* The schema version found on disk (PRAGMA user_version). */
+int  store_schema_version(struct store *st);
+
+int  store_begin(struct store *st, char **cause);
+int  store_commit(struct store *st, char **cause);
+void store_rollback(struct store *st);
+int  store_savepoint(struct store *st, char **cause);
+void store_release(struct store *st);
+void store_rollback_to(struct store *st);
+
+/* ---- key/value metadata (hub id, access generation, ...) ---- */
+/* 1 with *value (xmalloc'd), 0 when absent, -1 on error. */
+int store_meta_get(struct store *st, const char *key, char **value, char **cause);
+int store_meta_set(struct store *st, const char *key, const char *value, char **cause);
+/* Integer helpers over the same table; absent reads as dflt. */
+int64_t store_meta_int(struct store *st, const char *key, int64_t dflt);
+int store_meta_set_int(struct store *st, const char *key, int64_t v, char **cause);
+
+/* ---- event log ---- */
+int     store_event_append(struct store *st, int64_t n, int64_t t, const char *frame,
+                           char **cause);
+int64_t store_event_head(struct store *st);     /* 0 when empty */
+struct store_event { int64_t n; char *frame; };
+/* Up to limit events with number > after, in order.  *out (xmalloc'd,
+ * release with store_events_free).  Returns how many, or -1. */
+int  store_events_after(struct store *st, int64_t after, int limit,
+                        struct store_event **out, char **cause);
+void store_events_free(struct store_event *e, int n);
+
+/* ---- contacts ---- */
+struct store_contact {
+	char   *phone;
+	char   *name;
+	char   *note;
+	char  **tags; size_t ntags;     /* sorted */
+	int     opted_in, opted_out;
+	int64_t last_inbound;
+	int     status, resume;         /* enum chat_status */
+	char   *agent;                  /* responder */
+	int64_t created;
+	int64_t greeted_at, away_at, brb_at, prompted_at;   /* automation cooldowns */
+};
+/* 1 with *c filled, 0 when no such contact, -1 on error. */
+int  store_contact_get(struct store *st, const char *phone, struct store_contact *c,
+                       char **cause);
+/* Inserts or replaces every column but tags. */
+int  store_contact_put(struct store *st, const struct store_contact *c, char **cause);
+/* 1 when it changed something, 0 when the tag was (not) there already. */
+int  store_tag_add(struct store *st, const char *phone, const char *tag, char **cause);
+int  store_tag_rm(struct store *st, const char *phone, const char *tag, char **cause);
+void store_contact_release(struct store_contact *c);
+/* Every phone with a status among the bitmask (1 << status); xmalloc'd. */
+int  store_contacts_with_status(struct store *st, unsigned mask, char ***phones,
+                                size_t *n, char **cause);
+
+/* ---- messages ---- */
+enum store_state { ST_QUEUED, ST_SUBMITTED, ST_SENT, ST_DELIVERED, ST_READ, ST_FAILED };
+const char *store_state_name(int state);        /* "queued" ... */
+int store_state_parse(const char *name);        /* -1 when unknown */
+
+struct store_message {
+	int64_t id;
+	char   *phone;
+	int     out;                 /* direction: 1 out, 0 in */
+	char   *type;                /* "text", "image", ... */
+	char   *text;
+	int     state;
+	char   *reason;
+	char   *agent;
+	int     automated;
+	int64_t time;
+	char   *template_id;
+	char  **params; size_t nparams;
+	char   *provider_id;         /* in: WhatsApp id; out: Gupshup id */
+	char   *wa_id;               /* out: WhatsApp id once known */
+	char   *cid;                 /* the agent's send id */
+	char   *media_mime, *media_url, *media_filename;
+	char   *payload;             /* in: the provider's payload, verbatim */
+};
+/*
+ * Inserts m (m->id ignored); an inbound message with a provider_id already
+ * stored is ignored.  Returns 1 and sets *id when inserted, 0 when it was a
+ * duplicate, -1 on error.
+ */
+int  store_message_insert(struct store *st, const struct store_message *m, int64_t *id,
+                          char **cause);
+int  store_message_get(struct store *st, int64_t id, struct store_message *m, char **cause);
+/* By the agent's send id: 1 found, 0 not. */
+int  store_message_by_cid(struct store *st, const char *agent, const char *cid,
+                          struct store_message *m, char **cause);
+/* By provider (Gupshup) id or WhatsApp id: 1 found, 0 not. */
+int  store_message_by_provider(struct store *st, const char *gs_id, const char *wa_id,
+                               struct store_message *m, char **cause);
+/* Moves the state forward (the schema ignores backward moves): 1 when it
+ * changed, 0 when not (backward, same, or failed already). */
+int  store_message_set_state(struct store *st, int64_t id, int state, const char *reason,
+                             char **cause);
+int  store_message_set_ids(struct store *st, int64_t id, const char *gs_id,
+                           const char *wa_id, char **cause);
+/* Up to limit messages of phone older than before (0 = newest), oldest
+ * first; *more when older ones exist.  Returns the count or -1. */
+int  store_history(struct store *st, const char *phone, int64_t before, int limit,
+                   struct store_message **out, int *more, char **cause);
+void store_message_release(struct store_message *m);
+void store_messages_free(struct store_message *m, int n);
+/* Calls fn for every message since t0 in time order (limits rebuild). */
+int  store_messages_since(struct store *st, int64_t t0,
+                          void (*fn)(void *arg, const struct store_message *m), void *arg,
+                          char **cause);
+int64_t store_message_count(struct store *st);
+
+/* Delivery events that arrived before the send reply named their message. */
+int  store_pending_state_add(struct store *st, const char *gs_id, int state,
+                             const char *reason, char **cause);
+struct store_pending { int state; char *reason; };
+/* Takes (returns and deletes) the pending states of gs_id; count or -1. */
+int  store_pending_state_take(struct store *st, const char *gs_id,
+                              struct store_pending **out, char **cause);
+
+/* ---- outbox ---- */
+struct store_outbox { int64_t msg_id; char *phone; int attempts; int64_t next_try; };
+int  store_outbox_add(struct store *st, int64_t msg_id, const char *phone, char **cause);
+int  store_outbox_retry(struct store *st, int64_t msg_id, int attempts, int64_t next_try,
+                        char **cause);
+int  store_outbox_done(struct store *st, int64_t msg_id, char **cause);
+/* Every entry, in message order. count or -1. */
+int  store_outbox_all(struct store *st, struct store_outbox **out, char **cause);
+void store_outbox_free(struct store_outbox *o, int n);
+
+/* ---- canned replies, templates, settings ---- */
+struct store_kv { char *key; char *value; char *extra; };
+void store_kv_free(struct store_kv *kv, int n);
+int  store_canned_all(struct store *st, struct store_kv **out, char **cause); /* key=name value=text */
+int  store_canned_put(struct store *st, const char *name, const char *text, char **cause);
+int  store_canned_rm(struct store *st, const char *name, char **cause);      /* 1 removed, 0 absent */
+int  store_templates_all(struct store *st, struct store_kv **out, char **cause); /* key=id value=name extra=body */
+int  store_template_put(struct store *st, const char *id, const char *name, const char *body,
+                        char **cause);
+int  store_template_rm(struct store *st, const char *id, char **cause);      /* 1 removed, 0 absent */
+int  store_settings_all(struct store *st, struct store_kv **out, char **cause);
+int  store_setting_put(struct store *st, const char *key, const char *value, char **cause);
+
+/* ---- access tokens: SHA-256 hashes (hex) per role, one generation ---- */
+int  store_token_set(struct store *st, const char *role, const char *hash_hex,
+                     int64_t generation, char **cause);
+/* 1 with *role (xmalloc'd) and *generation when hash_hex is a stored hash
+ * (compared in constant time over all rows), 0 when unknown. */
+int  store_token_find(struct store *st, const char *hash_hex, char **role,
+                      int64_t *generation, char **cause);
+
+#endif

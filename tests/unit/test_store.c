@@ -1,0 +1,356 @@
+/*
+ * Unit tests for store.c: schema and migration by user_version, the
+ * constraints (provider-id dedup, forward-only states enforced by the
+ * schema), savepoints inside a group commit, events, outbox, tokens.
+ * Also the SHA-256 vectors (the token hash).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sha256.h"
+#include "store.h"
+#include "util.h"
+
+static char dbpath[64];
+
+static int
+setup(void **state)
+{
+	char dir[] = "/tmp/wadesk-store-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+	struct store *st;
+	char *cause = NULL;
+	struct store_options o = { 1 };
+	if (store_open(dbpath, 1, &o, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	*state = st;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	store_close(*state);
+	char *wal = xasprintf("%s-wal", dbpath), *shm = xasprintf("%s-shm", dbpath);
+	unlink(dbpath);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+	char *dir = xstrdup(dbpath);
+	*strrchr(dir, '/') = 0;
+	rmdir(dir);
+	free(dir);
+	return 0;
+}
+
+static int64_t
+insert(struct store *st, const char *phone, int out, const char *provider_id)
+{
+	struct store_message m = {0};
+	int64_t id = -1;
+	char *cause = NULL;
+	m.phone = (char *)phone;
+	m.out = out;
+	m.type = (char *)"text";
+	m.text = (char *)"hello";
+	m.time = 1000;
+	m.provider_id = (char *)provider_id;
+	int rc = store_message_insert(st, &m, &id, &cause);
+	if (rc < 0)
+		fail_msg("%s", cause);
+	return rc == 1 ? id : 0;
+}
+
+static void
+test_schema(void **state)
+{
+	struct store *st = *state;
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	/* Reopening does not migrate again; a newer schema is refused. */
+	struct store *st2;
+	char *cause = NULL;
+	assert_int_equal(store_open(dbpath, 0, NULL, &st2, &cause), 0);
+	assert_int_equal(store_schema_version(st2), STORE_SCHEMA_VERSION);
+	store_close(st2);
+	/* Missing file without create is an error naming the file. */
+	assert_int_equal(store_open("/nonexistent/dir/x.db", 0, NULL, &st2, &cause), -1);
+	assert_non_null(strstr(cause, "/nonexistent/dir/x.db"));
+	free(cause);
+}
+
+static void
+test_dedup(void **state)
+{
+	struct store *st = *state;
+	int64_t a = insert(st, "919800000001", 0, "wamid.1");
+	assert_true(a > 0);
+	assert_int_equal(insert(st, "919800000001", 0, "wamid.1"), 0);  /* duplicate ignored */
+	assert_true(insert(st, "919800000001", 0, "wamid.2") > a);
+	assert_int_equal(store_message_count(st), 2);
+	struct store_message m;
+	char *cause = NULL;
+	assert_int_equal(store_message_by_provider(st, "wamid.2", NULL, &m, &cause), 1);
+	assert_string_equal(m.phone, "919800000001");
+	store_message_release(&m);
+	assert_int_equal(store_message_by_provider(st, "nope", NULL, &m, &cause), 0);
+}
+
+static void
+test_forward_only(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	static const struct { int to; int changed; int after; } rows[] = {
+		{ ST_SUBMITTED, 1, ST_SUBMITTED },
+		{ ST_DELIVERED, 1, ST_DELIVERED },
+		{ ST_SENT, 0, ST_DELIVERED },         /* late "sent" never undoes delivered */
+		{ ST_DELIVERED, 0, ST_DELIVERED },    /* twice */
+		{ ST_FAILED, 0, ST_DELIVERED },       /* failed cannot follow delivered */
+		{ ST_READ, 1, ST_READ },
+		{ ST_QUEUED, 0, ST_READ },
+	};
+	int64_t id = insert(st, "919800000002", 1, NULL);
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		int rc = store_message_set_state(st, id, rows[i].to, "why", &cause);
+		assert_int_equal(rc, rows[i].changed);
+		struct store_message m;
+		assert_int_equal(store_message_get(st, id, &m, &cause), 1);
+		assert_int_equal(m.state, rows[i].after);
+		store_message_release(&m);
+	}
+	/* failed is final */
+	int64_t id2 = insert(st, "919800000002", 1, NULL);
+	assert_int_equal(store_message_set_state(st, id2, ST_FAILED, "bad number", &cause), 1);
+	assert_int_equal(store_message_set_state(st, id2, ST_READ, NULL, &cause), 0);
+	struct store_message m;
+	assert_int_equal(store_message_get(st, id2, &m, &cause), 1);
+	assert_int_equal(m.state, ST_FAILED);
+	assert_string_equal(m.reason, "bad number");
+	store_message_release(&m);
+	assert_int_equal(store_state_parse("delivered"), ST_DELIVERED);
+	assert_string_equal(store_state_name(ST_READ), "read");
+	assert_int_equal(store_state_parse("bounced"), -1);
+}
+
+static void
+test_savepoints(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	assert_int_equal(store_begin(st, &cause), 0);
+	assert_int_equal(store_savepoint(st, &cause), 0);
+	insert(st, "919800000003", 0, "sp.1");
+	store_release(st);
+	assert_int_equal(store_savepoint(st, &cause), 0);
+	insert(st, "919800000003", 0, "sp.2");
+	store_rollback_to(st);            /* this webhook alone is undone */
+	assert_int_equal(store_commit(st, &cause), 0);
+	struct store_message m;
+	assert_int_equal(store_message_by_provider(st, "sp.1", NULL, &m, &cause), 1);
+	store_message_release(&m);
+	assert_int_equal(store_message_by_provider(st, "sp.2", NULL, &m, &cause), 0);
+	/* a rolled back transaction leaves nothing */
+	assert_int_equal(store_begin(st, &cause), 0);
+	insert(st, "919800000003", 0, "sp.3");
+	store_rollback(st);
+	assert_int_equal(store_message_by_provider(st, "sp.3", NULL, &m, &cause), 0);
+}
+
+static void
+test_contacts_tags(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	struct store_contact c = {0}, r;
+	c.phone = (char *)"919800000004";
+	c.name = (char *)"Asha";
+	c.status = 0;
+	c.last_inbound = 77;
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 0);
+	assert_int_equal(store_contact_put(st, &c, &cause), 0);
+	assert_int_equal(store_tag_add(st, c.phone, "vip", &cause), 1);
+	assert_int_equal(store_tag_add(st, c.phone, "vip", &cause), 0);
+	assert_int_equal(store_tag_add(st, c.phone, "b", &cause), 1);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_string_equal(r.name, "Asha");
+	assert_int_equal(r.last_inbound, 77);
+	assert_int_equal(r.ntags, 2);
+	assert_string_equal(r.tags[0], "b");
+	store_contact_release(&r);
+	assert_int_equal(store_tag_rm(st, c.phone, "vip", &cause), 1);
+	assert_int_equal(store_tag_rm(st, c.phone, "vip", &cause), 0);
+	/* tags need a contact (foreign key) */
+	assert_int_equal(store_tag_add(st, "nobody", "x", &cause), -1);
+	free(cause);
+	char **phones;
+	size_t n;
+	assert_int_equal(store_contacts_with_status(st, 1u << 0, &phones, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	free(phones[0]);
+	free(phones);
+}
+
+static void
+test_events_outbox(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	assert_int_equal(store_event_head(st), 0);
+	for (int i = 1; i <= 5; i++)
+		assert_int_equal(store_event_append(st, i, 100 + i, "{}", &cause), 0);
+	assert_int_equal(store_event_append(st, 3, 1, "{}", &cause), -1);  /* n is unique */
+	free(cause);
+	assert_int_equal(store_event_head(st), 5);
+	struct store_event *e;
+	int n = store_events_after(st, 2, 2, &e, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].n, 3);
+	assert_int_equal(e[1].n, 4);
+	store_events_free(e, n);
+
+	int64_t a = insert(st, "919800000005", 1, NULL), b = insert(st, "919800000005", 1, NULL);
+	assert_int_equal(store_outbox_add(st, b, "919800000005", &cause), 0);
+	assert_int_equal(store_outbox_add(st, a, "919800000005", &cause), 0);
+	assert_int_equal(store_outbox_retry(st, a, 2, 5000, &cause), 0);
+	struct store_outbox *o;
+	n = store_outbox_all(st, &o, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(o[0].msg_id, a);     /* message order */
+	assert_int_equal(o[0].attempts, 2);
+	store_outbox_free(o, n);
+	assert_int_equal(store_outbox_done(st, a, &cause), 0);
+	n = store_outbox_all(st, &o, &cause);
+	assert_int_equal(n, 1);
+	store_outbox_free(o, n);
+}
+
+static void
+test_history_pending(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	int64_t ids[7];
+	for (int i = 0; i < 7; i++)
+		ids[i] = insert(st, "919800000006", i % 2, NULL);
+	struct store_message *m;
+	int more;
+	int n = store_history(st, "919800000006", 0, 5, &m, &more, &cause);
+	assert_int_equal(n, 5);
+	assert_true(more);
+	assert_int_equal(m[0].id, ids[2]);
+	assert_int_equal(m[4].id, ids[6]);
+	store_messages_free(m, n);
+	n = store_history(st, "919800000006", ids[2], 5, &m, &more, &cause);
+	assert_int_equal(n, 2);
+	assert_false(more);
+	store_messages_free(m, n);
+
+	assert_int_equal(store_pending_state_add(st, "gs-1", ST_READ, NULL, &cause), 0);
+	assert_int_equal(store_pending_state_add(st, "gs-1", ST_SENT, NULL, &cause), 0);
+	struct store_pending *p;
+	n = store_pending_state_take(st, "gs-1", &p, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].state, ST_SENT);
+	for (int i = 0; i < n; i++)
+		free(p[i].reason);
+	free(p);
+	n = store_pending_state_take(st, "gs-1", &p, &cause);
+	assert_int_equal(n, 0);
+	free(p);
+}
+
+static void
+test_tokens_kv(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL, *role;
+	int64_t gen;
+	char h[65];
+	sha256_hex("secret-token", h);
+	assert_int_equal(store_token_set(st, "admin", h, 1, &cause), 0);
+	assert_int_equal(store_token_set(st, "root", "x", 1, &cause), -1);   /* CHECK role */
+	free(cause);
+	assert_int_equal(store_token_find(st, h, &role, &gen, &cause), 1);
+	assert_string_equal(role, "admin");
+	assert_int_equal(gen, 1);
+	free(role);
+	sha256_hex("other", h);
+	assert_int_equal(store_token_find(st, h, &role, &gen, &cause), 0);
+
+	assert_int_equal(store_canned_put(st, "thanks", "Thank you", &cause), 0);
+	assert_int_equal(store_canned_put(st, "thanks", "Thanks!", &cause), 0);
+	struct store_kv *kv;
+	int n = store_canned_all(st, &kv, &cause);
+	assert_int_equal(n, 1);
+	assert_string_equal(kv[0].value, "Thanks!");
+	store_kv_free(kv, n);
+	assert_int_equal(store_canned_rm(st, "thanks", &cause), 1);
+	assert_int_equal(store_canned_rm(st, "thanks", &cause), 0);
+	assert_int_equal(store_template_put(st, "t1", "order", "Order {{1}}", &cause), 0);
+	n = store_templates_all(st, &kv, &cause);
+	assert_int_equal(n, 1);
+	assert_string_equal(kv[0].extra, "Order {{1}}");
+	store_kv_free(kv, n);
+	assert_int_equal(store_setting_put(st, "timezone", "UTC", &cause), 0);
+	assert_int_equal(store_meta_set_int(st, "gen", 7, &cause), 0);
+	assert_int_equal(store_meta_int(st, "gen", 0), 7);
+	assert_int_equal(store_meta_int(st, "absent", 42), 42);
+}
+
+static void
+test_sha256(void **state)
+{
+	(void)state;
+	static const struct { const char *in; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char out[65];
+	for (size_t i = 0; i < ARRAY_LEN(v); i++) {
+		sha256_hex(v[i].in, out);
+		assert_string_equal(out, v[i].hex);
+	}
+	/* a million 'a's, fed in odd-sized pieces */
+	struct sha256 c;
+	unsigned char d[32];
+	char a[997];
+	memset(a, 'a', sizeof a);
+	sha256_init(&c);
+	size_t left = 1000000;
+	while (left) {
+		size_t k = left < sizeof a ? left : sizeof a;
+		sha256_update(&c, a, k);
+		left -= k;
+	}
+	sha256_final(&c, d);
+	hex_encode(d, 32, out);
+	assert_string_equal(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contacts_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
+		cmocka_unit_test(test_sha256),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
