@@ -1,0 +1,23 @@
+#!/bin/sh
+# A customer writes in: the chat appears as "Notifying agent" within a
+# second on a running console, and the unread count shows.
+. "$(dirname "$0")/console-lib.sh"
+desk_start
+console a "$AGENT_LINK" alice
+wait_screen 10 a 'online' || fail "the console did not connect"
+start=$(date +%s%N)
+say 919812345601 "Hello, is my order shipped?" Asha
+wait_screen 3 a 'Notifying agent' || fail "no Notifying agent"
+end=$(date +%s%N)
+ms=$(( (end - start) / 1000000 ))
+echo "say -> Notifying agent on screen: $ms ms"
+[ "$ms" -le 1500 ] || fail "took $ms ms (the say command itself included)"
+screen a | grep -q 'Asha' || fail "the customer's name is not shown"
+screen a | grep -q '(1)' || fail "no unread count"
+screen a | grep -q 'window 2[34]h' || fail "the window's time left is not shown"
+# The help is generated from the key table.
+keys a '?'
+wait_screen 3 a 'Keys \(generated' || fail "no help popup"
+screen a | grep -q 'next chat needing an answer' || fail "the help lacks a key"
+keys a Escape
+wait_screen 3 a 'Notifying agent' || fail "the help did not close"
