@@ -28,11 +28,12 @@ VERSION  := 0.1.0
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev tmux sqlite3 \
 	libncurses-dev libwebsockets-dev libcurl4-openssl-dev libjson-c-dev \
 	libsqlite3-dev libcmocka-dev libqrencode-dev libinih-dev \
-	libutf8proc-dev libmagic-dev libchafa-dev libglib2.0-dev libssl-dev \
+	libutf8proc-dev libmagic-dev libchafa-dev libglib2.0-dev libgdk-pixbuf-2.0-dev \
+	libssl-dev \
 	file procps psmisc curl
 
 PKGS      := ncursesw libwebsockets libcurl json-c sqlite3 libqrencode inih \
-	libutf8proc libmagic
+	libutf8proc libmagic gdk-pixbuf-2.0 chafa
 TEST_PKGS := cmocka
 
 ifdef SANITIZE
