@@ -424,6 +424,55 @@ composer_end(struct composer *c)
 		c->cursor++;
 }
 
+/* Characters from the start of the line to the cursor. */
+static size_t
+composer_column(const struct composer *c)
+{
+	size_t start = c->cursor, col = 0;
+	while (start > 0 && c->text[start - 1] != '\n')
+		start--;
+	for (size_t i = start; i < c->cursor; i = next_char(c->text, c->len, i))
+		col++;
+	return col;
+}
+
+/* Moves the cursor to column col (in characters) of the line at start. */
+static void
+composer_goto(struct composer *c, size_t start, size_t col)
+{
+	size_t i = start;
+	while (col-- > 0 && i < c->len && c->text[i] != '\n')
+		i = next_char(c->text, c->len, i);
+	c->cursor = i;
+}
+
+int
+composer_up(struct composer *c)
+{
+	size_t col = composer_column(c), start = c->cursor;
+	while (start > 0 && c->text[start - 1] != '\n')
+		start--;
+	if (start == 0)
+		return 0;
+	size_t prev = start - 1;
+	while (prev > 0 && c->text[prev - 1] != '\n')
+		prev--;
+	composer_goto(c, prev, col);
+	return 1;
+}
+
+int
+composer_down(struct composer *c)
+{
+	size_t col = composer_column(c), end = c->cursor;
+	while (end < c->len && c->text[end] != '\n')
+		end++;
+	if (end >= c->len)
+		return 0;
+	composer_goto(c, end + 1, col);
+	return 1;
+}
+
 void
 composer_set(struct composer *c, const char *s)
 {

@@ -103,6 +103,10 @@ void composer_left(struct composer *c);
 void composer_right(struct composer *c);
 void composer_home(struct composer *c);     /* start of the current line */
 void composer_end(struct composer *c);      /* end of the current line */
+/* The line above / below (logical lines, split at '\n'), keeping the
+ * column in characters as far as the line allows; 0 when there is none. */
+int  composer_up(struct composer *c);
+int  composer_down(struct composer *c);
 void composer_set(struct composer *c, const char *s);  /* replace, cursor at end */
 void composer_clear(struct composer *c);
 const char *composer_text(const struct composer *c);   /* never NULL */

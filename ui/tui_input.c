@@ -765,8 +765,11 @@ key(struct tui *t, int k)
 		return;
 	}
 	if (t->focus == KC_COMPOSER) {
-		if (k == CK_UP || k == CK_DOWN)
+		if (k == CK_UP || k == CK_DOWN) {
+			if (k == CK_UP ? composer_up(&t->comp) : composer_down(&t->comp))
+				t->dirty = 1;
 			return;
+		}
 		if (edit_key(&t->comp, k)) {
 			maybe_typing(t);
 			t->dirty = 1;

@@ -168,6 +168,18 @@ test_composer(void **state)
 	composer_insert_str(&c, "two");
 	composer_home(&c);
 	assert_int_equal(c.cursor, 6);
+	/* Up and down keep the column (in characters). */
+	composer_set(&c, "h\xc3\xa9llo\nab\nwxyz");
+	assert_int_equal(composer_up(&c), 1);          /* from the end of "wxyz" */
+	assert_int_equal(c.cursor, 9);                 /* end of "ab" */
+	assert_int_equal(composer_up(&c), 1);
+	assert_int_equal(c.cursor, 3);                 /* after "h\xc3\xa9" */
+	assert_int_equal(composer_up(&c), 0);
+	assert_int_equal(composer_down(&c), 1);
+	assert_int_equal(c.cursor, 9);
+	assert_int_equal(composer_down(&c), 1);
+	assert_int_equal(c.cursor, 12);                /* "wx|yz" */
+	assert_int_equal(composer_down(&c), 0);
 	composer_set(&c, "  \n ");
 	assert_true(composer_empty(&c));
 	composer_clear(&c);
