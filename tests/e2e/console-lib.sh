@@ -17,7 +17,22 @@ e2e_init
 SIMBIN=$SIM
 
 desk_start() { start_desk "$@"; }
-hub_start() { start_hub; }
+# start_hub, retried while the old listening port is still held (the hub
+# does not always get its port back at once after a restart).
+hub_start() {
+	for attempt in 1 2 3 4 5 6 7 8 9 10; do
+		"$WADESKD" -d "$D" -v >>"$T/hub.log" 2>&1 &
+		HUB_PID=$!
+		track "$HUB_PID"
+		if wait_for 10 healthy_or_dead "$HUB_PID"; then
+			healthy && return 0
+		fi
+		wait "$HUB_PID" 2>/dev/null
+		sleep 0.5
+	done
+	fail "the hub did not come up on $HUB_URL"
+}
+healthy_or_dead() { healthy || ! kill -0 "$1" 2>/dev/null; }
 hub_stop() { if [ "${1:-}" = -9 ]; then kill_hub; else stop_hub; fi; }
 
 fail() {

@@ -13,11 +13,11 @@ keys one q
 wait_screen 5 one 'EXIT=0' || fail "quit did not exit 0"
 [ "$(stat -c %a "$T/cc/config/wadesk/config")" = 600 ] || fail "the config is not 0600"
 grep -q "^link = $AGENT_LINK" "$T/cc/config/wadesk/config" || fail "the link was not remembered"
-stop_hub
+hub_stop
 tm new-window -d -n two "$C NO_COLOR=1 $WADESK; echo EXIT=\$?; sleep 60"
 wait_screen 5 two 'bob@' || fail "plain wadesk did not open the last link"
 wait_screen 5 two 'Hello from the cache' || fail "the cache was not painted while the hub is down"
 wait_screen 5 two 'OFFLINE' || fail "no offline banner"
 screen two | grep -q '^! Zanele' || fail "NO_COLOR lost the status symbol"
-start_hub
+hub_start
 wait_screen 20 two 'bob@.*online' || fail "did not reconnect"

@@ -7,12 +7,12 @@ desk_start
 P=919812345613
 say $P "Is my order ready?" Mei
 wait_for 10 sh -c "HOME=$T/c-cli XDG_CONFIG_HOME=$T/c-cli/config XDG_DATA_HOME=$T/c-cli/data $WADESK --link '$AGENT_LINK' chats | grep -q $P" || fail "no chat"
-stop_hub
+hub_stop
 hub_sql "INSERT OR REPLACE INTO settings(key, value) VALUES ('template_messaging', 'true');
 	INSERT OR REPLACE INTO templates(id, name, body) VALUES ('t-order', 'order_ready', 'Your order {{1}} is ready');
 	UPDATE contacts SET last_inbound = strftime('%s', 'now') - 2 * 86400, opted_in = 1 WHERE phone = '$P';" ||
 	fail "cannot prepare the hub's database"
-start_hub
+hub_start
 wadesk --link "$SUPERVISOR_LINK" tag $P waiting || fail "tag failed"   # a contact event with the old window
 console a "$AGENT_LINK" alice
 wait_screen 10 a 'online' || fail "the console did not connect"
