@@ -57,6 +57,8 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DWADESK_VERSION='"$(VERSION)"' \
 	$(WARN) $(CFLAGS) -I. -iquote src $(PKG_CFLAGS) -MMD -MP
 LDLIBS   := $(PKG_LIBS) -lm -lpthread
+# Link only the shared libraries a program really uses (faster start).
+LDFLAGS  += -Wl,--as-needed
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=$(SANITIZE)
