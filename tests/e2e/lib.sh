@@ -41,7 +41,8 @@ e2e_init() {
 
 e2e_cleanup() {
 	rc=$?
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	# A tracked pid may be a subshell running a shell function: its children too.
+	for p in $PIDS; do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	[ -S "$TMUX_SOCK" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
 	rm -rf "$T"

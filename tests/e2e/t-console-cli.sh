@@ -54,5 +54,10 @@ port=$(free_port)
 wadesk --link "ws://127.0.0.1:$port/v1/desk#x" chats 2>/dev/null; [ $? -eq 3 ] || fail "an unreachable hub is not exit 3"
 wadesk --link "${AGENT_LINK%#*}#wrongtoken" chats 2>/dev/null; [ $? -eq 3 ] || fail "a wrong token is not exit 3"
 WADESK_LINK=$AGENT_LINK wadesk chats >/dev/null || fail "WADESK_LINK is not used"
-timeout 3 sh -c "HOME=$T/c-cli XDG_CONFIG_HOME=$T/c-cli/config XDG_DATA_HOME=$T/c-cli/data $WADESK --link '$AGENT_LINK' tail --json >$T/tail.out 2>&1 & sleep 1.5; \"$SIMBIN\" say $P 'tail me'; sleep 1"
+HOME=$T/c-cli XDG_CONFIG_HOME=$T/c-cli/config XDG_DATA_HOME=$T/c-cli/data \
+	"$WADESK" --link "$AGENT_LINK" tail --json >"$T/tail.out" 2>&1 &
+tailpid=$!
+track "$tailpid"
+sleep 1.5; "$SIMBIN" say "$P" 'tail me'; sleep 1
+kill "$tailpid" 2>/dev/null
 grep -q '"kind":"message"' "$T/tail.out" && grep -q 'tail me' "$T/tail.out" || fail "tail --json did not stream: $(cat $T/tail.out)"

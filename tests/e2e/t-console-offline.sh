@@ -38,7 +38,7 @@ for t in ("first message", "second message", "third message"):
 PY
 # tail went on through the restart, each message once.
 wait_for 5 grep -q 'third message' "$T/tail.out" || fail "tail stopped at the hub restart: $(cat "$T/tail.err")"
-kill $TAIL 2>/dev/null
+pkill -P $TAIL 2>/dev/null; kill $TAIL 2>/dev/null   # $TAIL is the subshell of the wadesk function
 for m in "second message" "third message"; do
 	[ "$(grep -c "$m" "$T/tail.out")" = 1 ] || fail "tail printed '$m' $(grep -c "$m" "$T/tail.out") times"
 done
