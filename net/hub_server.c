@@ -184,7 +184,12 @@ desk_clear(struct desk *d)
 	d->qframes = d->qbytes = 0;
 }
 
-/* Queues a bye and closes after it went out. */
+/*
+ * Queues a bye and closes after it went out.  Frames already queued go out
+ * before it (the admin whose access.rotate closes their own session must
+ * still get the answer with the new links), except for a console too slow
+ * to take its queue, whose queue is the problem and is dropped.
+ */
 static void
 desk_close(struct desk *d, const char *code, const char *sentence)
 {
@@ -195,7 +200,8 @@ desk_close(struct desk *d, const char *code, const char *sentence)
 	b.type = PROTO_BYE;
 	b.code = code;
 	b.sentence = sentence ? sentence : proto_error_lookup(code)->sentence;
-	desk_clear(d);
+	if (strcmp(code, "proto.slow") == 0)
+		desk_clear(d);
 	d->state = DESK_CLOSING;
 	d->close_code = code;
 	char *text = proto_encode(&b, &len);
