@@ -84,6 +84,8 @@ PROGS := $(patsubst src/main_%.c,$(B)/bin/%,$(MAINS))
 PROGS := $(subst wadesk_sim,wadesk-sim,$(PROGS))
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+# Helper programs of the benchmark scripts (built by the bench rules above).
+BENCH_TOOLS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/tools/*.c))
 FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
@@ -165,7 +167,7 @@ demo: deps
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
-bench: $(BENCHES) $(PROGS)
+bench: $(BENCHES) $(BENCH_TOOLS) $(PROGS)
 	@for b in $(BENCHES); do echo "== $$b"; WADESK_BIN=$(CURDIR)/$(B)/bin $$b || exit 1; done
 	@for s in tests/bench/*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; \
 		WADESK_BIN=$(CURDIR)/$(B)/bin sh $$s || exit 1; done

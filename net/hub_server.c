@@ -353,6 +353,13 @@ desk_refill(struct desk *d)
 		d->caught_up = 1;
 }
 
+/*
+ * Writes queued frames until the socket would block (lws_send_pipe_choked)
+ * or a burst of WRITE_BURST frames went out, then asks to be called again:
+ * one frame per callback would cap a console at one frame per loop turn.
+ */
+#define WRITE_BURST 64
+
 static int
 desk_writable(struct desk *d)
 {
@@ -361,27 +368,31 @@ desk_writable(struct desk *d)
 		                 (unsigned char *)d->close_code, strlen(d->close_code));
 		return -1;
 	}
-	if (d->qhead == NULL && d->state == DESK_LIVE && !d->caught_up)
-		desk_refill(d);
-	struct qitem *q = d->qhead;
-	if (q == NULL)
-		return 0;
-	d->qhead = q->next;
-	if (d->qhead == NULL)
-		d->qtail = NULL;
-	d->qframes--;
-	d->qbytes -= q->f->len;
-	int w = lws_write(d->wsi, q->f->data + LWS_PRE, q->f->len, LWS_WRITE_TEXT);
-	frame_unref(q->f);
-	free(q);
-	if (w < 0)
-		return -1;
-	if (d->state == DESK_CLOSING && d->qhead == NULL) {
-		d->close_after = 1;
-		lws_callback_on_writable(d->wsi);
-	} else if (d->qhead != NULL || (d->state == DESK_LIVE && !d->caught_up)) {
-		lws_callback_on_writable(d->wsi);
+	for (int burst = 0; burst < WRITE_BURST; burst++) {
+		if (burst > 0 && lws_send_pipe_choked(d->wsi))
+			break;
+		if (d->qhead == NULL && d->state == DESK_LIVE && !d->caught_up)
+			desk_refill(d);
+		struct qitem *q = d->qhead;
+		if (q == NULL)
+			break;
+		d->qhead = q->next;
+		if (d->qhead == NULL)
+			d->qtail = NULL;
+		d->qframes--;
+		d->qbytes -= q->f->len;
+		int w = lws_write(d->wsi, q->f->data + LWS_PRE, q->f->len, LWS_WRITE_TEXT);
+		frame_unref(q->f);
+		free(q);
+		if (w < 0)
+			return -1;
+		if (d->state == DESK_CLOSING && d->qhead == NULL) {
+			d->close_after = 1;
+			break;
+		}
 	}
+	if (d->close_after || d->qhead != NULL || (d->state == DESK_LIVE && !d->caught_up))
+		lws_callback_on_writable(d->wsi);
 	return 0;
 }
 
