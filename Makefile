@@ -30,7 +30,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev tmux sqlite3 \
 	libsqlite3-dev libcmocka-dev libqrencode-dev libinih-dev \
 	libutf8proc-dev libmagic-dev libchafa-dev libglib2.0-dev libgdk-pixbuf-2.0-dev \
 	libssl-dev \
-	file procps psmisc curl
+	file procps psmisc curl python3
 
 PKGS      := ncursesw libwebsockets libcurl json-c sqlite3 libqrencode inih \
 	libutf8proc libmagic gdk-pixbuf-2.0 chafa

@@ -26,19 +26,6 @@
 . "$(dirname "$0")/../e2e/lib.sh"
 e2e_init
 
-# lib.sh's free_port draws from 20000..60000, which overlaps the kernel's
-# ephemeral range: with the thousands of connections a benchmark opens, a
-# port found free may be some outgoing connection's before the server binds
-# it (seen: "cannot listen").  Draw below the ephemeral range instead.
-free_port() {
-	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
-	while :; do
-		p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000)))
-		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/" 2>/dev/null
-		[ $? -eq 7 ] && { echo "$p"; return 0; }
-	done
-}
 
 TOOLS=${BENCH_TOOLS:-$WADESK_BIN/../bench/tools}
 INGEST_COUNT=${INGEST_COUNT:-20000}

@@ -72,9 +72,14 @@ wait_for() {
 	return 0
 }
 
+# A free loopback port, drawn below the kernel's ephemeral range: a port in
+# that range can be taken as the local end of an outgoing connection (even
+# a self-connect to a server that is down) before our server binds it.
 free_port() {
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
 	while :; do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+		p=$(( 10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000) ))
 		# curl exit 7: connection refused, so nothing listens there
 		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/" 2>/dev/null
 		[ $? -eq 7 ] && { echo "$p"; return 0; }

@@ -28,7 +28,8 @@ for t in "$here"/t-*.sh; do
 	if WADESK_E2E_ID=$id timeout 300 sh "$t" >"$log" 2>&1; then
 		echo "ok   $name"; passed=$((passed + 1))
 	else
-		echo "FAIL $name"; sed 's/^/     | /' "$log" | tail -n 40; failed=$((failed + 1))
+		echo "FAIL $name"; grep '^FAIL: ' "$log" | sed 's/^/     | /'
+		sed 's/^/     | /' "$log" | tail -n 40; failed=$((failed + 1))
 	fi
 	n=$(reap "$id")
 	[ "$n" -eq 0 ] || echo "     note: $name left $n process(es) running; killed them"
