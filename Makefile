@@ -30,7 +30,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev tmux sqlite3 \
 	libsqlite3-dev libcmocka-dev libqrencode-dev libinih-dev \
 	libutf8proc-dev libmagic-dev libchafa-dev libglib2.0-dev libgdk-pixbuf-2.0-dev \
 	libssl-dev \
-	file procps psmisc curl
+	file procps psmisc curl python3
 
 PKGS      := ncursesw libwebsockets libcurl json-c sqlite3 libqrencode inih \
 	libutf8proc libmagic gdk-pixbuf-2.0 chafa
@@ -57,6 +57,8 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DWADESK_VERSION='"$(VERSION)"' \
 	$(WARN) $(CFLAGS) -I. -iquote src $(PKG_CFLAGS) -MMD -MP
 LDLIBS   := $(PKG_LIBS) -lm -lpthread
+# Link only the shared libraries a program really uses (faster start).
+LDFLAGS  += -Wl,--as-needed
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=$(SANITIZE)
@@ -82,6 +84,8 @@ PROGS := $(patsubst src/main_%.c,$(B)/bin/%,$(MAINS))
 PROGS := $(subst wadesk_sim,wadesk-sim,$(PROGS))
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+# Helper programs of the benchmark scripts (built by the bench rules above).
+BENCH_TOOLS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/tools/*.c))
 FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
@@ -163,7 +167,7 @@ demo: deps
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
-bench: $(BENCHES) $(PROGS)
+bench: $(BENCHES) $(BENCH_TOOLS) $(PROGS)
 	@for b in $(BENCHES); do echo "== $$b"; WADESK_BIN=$(CURDIR)/$(B)/bin $$b || exit 1; done
 	@for s in tests/bench/*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; \
 		WADESK_BIN=$(CURDIR)/$(B)/bin sh $$s || exit 1; done

@@ -70,6 +70,10 @@ static const struct field f_media[] = {
 	STR("filename", 0, struct proto_media, filename),
 	STR("caption", 0, struct proto_media, caption),
 	INT("size", 0, struct proto_media, size),
+	STR("sha256", 0, struct proto_media, sha256),
+	STR("state", 0, struct proto_media, state),
+	STR("error", 0, struct proto_media, error),
+	STR("code", 0, struct proto_media, code),
 };
 static const struct ftable t_media = TABLE(f_media);
 

@@ -112,13 +112,22 @@ struct proto_counter {
 	int64_t day;        /* agent messages in the rolling 24 h */
 };
 
-/* Media attached to a message; mime == NULL means none. */
+/*
+ * Media attached to a message; mime == NULL means none.  See docs/media.md.
+ * In a send command the console gives mime, url (/v1/media/SHA256 from its
+ * upload), sha256, filename, caption and size; in events the hub adds state
+ * and, while pending or once refused, error and code.
+ */
 struct proto_media {
-	const char *mime;
-	const char *url;        /* where the hub keeps it (http path on the hub) */
+	const char *mime;       /* the sniffed type once stored; the declared one before */
+	const char *url;        /* where the hub keeps it: "/v1/media/SHA256" once stored */
 	const char *filename;
 	const char *caption;
-	int64_t size;
+	int64_t size;           /* bytes; 0 = not known yet */
+	const char *sha256;     /* 64 lower-case hex digits once stored */
+	const char *state;      /* "pending" | "ready" | "refused"; NULL = ready (sends) */
+	const char *error;      /* pending: the last download failure; refused: the sentence */
+	const char *code;       /* refused: "media.type" | "media.size" */
 };
 
 struct proto_message {

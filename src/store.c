@@ -905,6 +905,35 @@ store_message_count(struct store *st)
 	return n;
 }
 
+static int kv_all(struct store *st, const char *sql, int cols, struct store_kv **out,
+                  char **cause);
+
+int
+store_agent_counts(struct store *st, int64_t t0, struct store_kv **out, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT agent, COUNT(*) FROM messages WHERE out = 1 AND"
+	    " automated = 0 AND agent <> '' AND time >= ? GROUP BY agent ORDER BY agent", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, t0);
+	struct store_kv *kv = NULL;
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		kv = xrealloc(kv, (size_t)(n + 1) * sizeof *kv);
+		kv[n].key = col_text0(s, 0);
+		kv[n].value = col_text0(s, 1);
+		kv[n].extra = NULL;
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		store_kv_free(kv, n);
+		return fail(st, cause, "count agent messages");
+	}
+	*out = kv;
+	return n;
+}
+
 int
 store_pending_state_add(struct store *st, const char *gs_id, int state, const char *reason,
                         char **cause)

@@ -34,6 +34,7 @@
 #define STORE_SCHEMA_VERSION 1
 
 struct store;
+struct store_kv;
 
 struct store_options {
 	int sync_full;      /* 1: synchronous=FULL (default), 0: NORMAL */
@@ -154,6 +155,9 @@ int  store_messages_since(struct store *st, int64_t t0,
                           void (*fn)(void *arg, const struct store_message *m), void *arg,
                           char **cause);
 int64_t store_message_count(struct store *st);
+/* Agent (non-automated, outbound) message counts since t0, per agent:
+ * key = agent, value = decimal count.  count or -1. */
+int  store_agent_counts(struct store *st, int64_t t0, struct store_kv **out, char **cause);
 
 /* Delivery events that arrived before the send reply named their message. */
 int  store_pending_state_add(struct store *st, const char *gs_id, int state,

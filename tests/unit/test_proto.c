@@ -51,6 +51,10 @@ fill_message(struct proto_message *x)
 	x->media.filename = "a.png";
 	x->media.caption = "look";
 	x->media.size = 1234;
+	x->media.sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+	x->media.state = "pending";
+	x->media.error = "not downloaded yet: HTTP 503 from the provider";
+	x->media.code = "media.type";
 }
 
 /* Every field of every type set, so each table row is exercised. */

@@ -1,0 +1,33 @@
+/*
+ * hub_sender.h — the outbox sender: libcurl multi driven from the lws loop.
+ *
+ * The sender takes messages from the hub's outbox (hub_outbox_next) as a
+ * token bucket allows (`rate` per second, burst rate/10), posts each as one
+ * non-blocking libcurl transfer, and reports every answer back
+ * (hub_outbox_result): 2xx with a messageId is OK; 429, 5xx, timeouts and
+ * connection errors are RETRY (the hub backs off with jitter and keeps the
+ * contact's order); other 4xx are FAILED with the provider's reason.
+ *
+ * It never blocks: an lws_sul timer calls curl_multi_perform every 2 ms
+ * while transfers are in flight, and otherwise sleeps until the next token,
+ * the next due retry, or a wake-up from the hub.
+ */
+#ifndef WADESK_HUB_SENDER_H
+#define WADESK_HUB_SENDER_H
+
+#include <stdint.h>
+
+struct lws_context;
+struct hub;
+struct config;
+struct hub_sender;
+
+/* apikey is copied.  0 or -1 with *cause. */
+int  hub_sender_new(struct lws_context *ctx, struct hub *h, const struct config *cfg,
+                    const char *apikey, struct hub_sender **out, char **cause);
+void hub_sender_free(struct hub_sender *s);          /* aborts transfers in flight */
+void hub_sender_wake(struct hub_sender *s);          /* new work: look now */
+void hub_sender_set_apikey(struct hub_sender *s, const char *apikey);
+int  hub_sender_busy(struct hub_sender *s);          /* transfers in flight */
+
+#endif

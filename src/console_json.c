@@ -1,0 +1,85 @@
+/*
+ * console_json.c — the subcommands' JSON output (see console_json.h).
+ */
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "console_json.h"
+#include "status.h"
+#include "util.h"
+
+static json_object *
+time_or_null(int64_t t)
+{
+	char s[32];
+	return t > 0 ? json_object_new_string(time_rfc3339(t, s)) : NULL;
+}
+
+static char *
+finish(json_object *arr)
+{
+	char *s = xstrdup(json_object_to_json_string_ext(arr,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+	return s;
+}
+
+char *
+cjson_chats(const struct cache_chat *v, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct cache_chat *c = &v[i];
+		json_object *o = json_object_new_object(), *tags = json_object_new_array();
+		const char *p = c->tags;
+		while (p != NULL && *p != '\0') {
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			const char *e = strchr(p, ',');
+			size_t len = e != NULL ? (size_t)(e - p) : strlen(p);
+			json_object_array_add(tags, json_object_new_string_len(p, (int)len));
+			p += len;
+		}
+		json_object_object_add(o, "phone", json_object_new_string(c->phone));
+		json_object_object_add(o, "name", json_object_new_string(c->name));
+		json_object_object_add(o, "status",
+		    json_object_new_string(status_name((enum chat_status)c->status)));
+		json_object_object_add(o, "tags", tags);
+		json_object_object_add(o, "note", json_object_new_string(c->note));
+		json_object_object_add(o, "opted_in", json_object_new_boolean(c->opted_in));
+		json_object_object_add(o, "last_inbound", time_or_null(c->last_inbound));
+		json_object_object_add(o, "unread", json_object_new_int(c->unread));
+		json_object_object_add(o, "last_activity", time_or_null(c->last_time));
+		json_object_object_add(o, "failed", json_object_new_boolean(c->failed));
+		json_object_object_add(o, "responding", c->status == CHAT_RESPONDING && *c->responding ?
+		    json_object_new_string(c->responding) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return finish(arr);
+}
+
+char *
+cjson_history(const struct cache_msg *v, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct cache_msg *m = &v[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(m->id));
+		json_object_object_add(o, "direction", json_object_new_string(m->out ? "out" : "in"));
+		json_object_object_add(o, "type", json_object_new_string(m->type));
+		json_object_object_add(o, "text", json_object_new_string(m->text));
+		if (m->out)
+			json_object_object_add(o, "state", json_object_new_string(*m->state ? m->state : "queued"));
+		if (m->out && *m->reason)
+			json_object_object_add(o, "reason", json_object_new_string(m->reason));
+		json_object_object_add(o, "agent", json_object_new_string(m->agent));
+		json_object_object_add(o, "time", time_or_null(m->time));
+		json_object_object_add(o, "automated", json_object_new_boolean(m->automated));
+		json_object_array_add(arr, o);
+	}
+	return finish(arr);
+}

@@ -1,0 +1,123 @@
+/*
+ * hub_int.h — what hub.c, hub_webhook.c and hub_cmd.c share: the hub
+ * struct itself and the helpers for events, contacts and the outbox.
+ * Not for use outside src/hub*.c.
+ */
+#ifndef WADESK_HUB_INT_H
+#define WADESK_HUB_INT_H
+
+#include "hub.h"
+#include "limits.h"
+#include "proto.h"
+#include "status.h"
+#include "store.h"
+#include "template.h"
+
+#define HUB_PHONE_BUCKETS 1024
+
+struct hub_pending { int64_t n; char *frame; size_t len; };
+struct hub_newq { int64_t msg_id; char *phone; };
+struct hub_typing { char *phone; int64_t until; };
+
+struct ob_phone {
+	char     *phone;
+	int       inflight;
+	uint64_t  visit;
+	struct ob_phone *next;
+};
+
+struct ob_entry {
+	int64_t          msg_id;
+	struct ob_phone *phone;
+	int              attempts;
+	int64_t          next_try;      /* ms */
+	int              inflight;
+	struct ob_entry *next;
+};
+
+struct hub {
+	const struct config *cfg;
+	char         *dir;
+	struct store *st;
+	struct limits *lim;
+	struct hub_io io;
+	char         *hub_id;
+	int64_t       head, tx_head;
+	int64_t       generation;
+	int64_t       fake_now;
+	int           brb;
+	struct hub_metrics m;
+
+	struct store_kv      *settings; int nsettings;
+	struct proto_setting *psettings;           /* hub_nsetting_defs, for frames */
+	struct store_kv      *tpl; int ntpl;
+	struct template_def  *tdefs;
+	struct proto_template *ptpl;
+
+	struct hub_pending *pend; size_t npend, cpend;
+	struct hub_newq    *newq; size_t nnewq, cnewq;
+
+	struct ob_entry *ob_head;
+	size_t           ob_depth;
+	uint64_t         ob_scan;
+	struct ob_phone *phones[HUB_PHONE_BUCKETS];
+
+	struct hub_typing *typing; size_t ntyping;
+	char  **agents; size_t nagents;
+};
+
+struct hub_setting_def {
+	const char      *key;
+	enum proto_vkind kind;
+	const char      *dflt;
+};
+extern const struct hub_setting_def hub_setting_defs[];
+extern const size_t hub_nsetting_defs;
+const struct hub_setting_def *hub_setting_def(const char *key);
+const char *hub_setting(struct hub *h, const char *key);
+int64_t hub_setting_int(struct hub *h, const char *key);
+int  hub_setting_bool(struct hub *h, const char *key);
+int  hub_load_settings(struct hub *h, char **cause);
+int  hub_load_templates(struct hub *h, char **cause);
+
+/* Transactions with their events: begin, then commit (broadcasts) or abort. */
+int  hub_begin(struct hub *h, char **cause);
+int  hub_commit(struct hub *h, char **cause);
+void hub_abort(struct hub *h);
+struct hub_mark { int64_t head; size_t npend, nnewq; };
+void hub_mark(struct hub *h, struct hub_mark *m);
+void hub_undo(struct hub *h, const struct hub_mark *m);
+void hub_flush(struct hub *h);
+void hub_drop(struct hub *h, int64_t head);
+
+/* Appends an event (n, t, type set here) to the log and the pending list. */
+int  hub_emit(struct hub *h, struct proto_msg *ev, char **cause);
+int  hub_emit_contact(struct hub *h, const struct store_contact *c, char **cause);
+int  hub_emit_message_id(struct hub *h, int64_t id, char **cause);
+int  hub_emit_status(struct hub *h, const struct store_contact *c, char **cause);
+int  hub_emit_state(struct hub *h, int64_t msg_id, const char *phone, int state,
+                    const char *reason, char **cause);
+void hub_proto_contact(const struct store_contact *c, struct proto_contact *p);
+/* idbuf: 24 bytes that p->id points into. */
+void hub_proto_message(const struct store_message *m, struct proto_message *p, char *idbuf);
+
+/* Loads phone's contact, or a fresh one (*created = 1, not yet stored). */
+int  hub_contact(struct hub *h, const char *phone, struct store_contact *c, int *created,
+                 char **cause);
+void hub_contact_event(struct store_contact *c, enum chat_event ev);
+int  hub_phone_valid(const char *phone);
+
+/* Outbox: store row now, memory view after the commit. */
+int  hub_queue_send(struct hub *h, int64_t msg_id, const char *phone, char **cause);
+void hub_outbox_push(struct hub *h, int64_t msg_id, const char *phone, int attempts,
+                     int64_t next_try);
+
+void hub_typing(struct hub *h, const char *phone, int64_t until);
+void hub_typing_clear(struct hub *h, const char *phone);
+void hub_agent_seen(struct hub *h, const char *agent);
+
+/* Automation for an inbound message already stored (hub_webhook.c). */
+int  hub_automate(struct hub *h, struct store_contact *c, int created, const char *text,
+                  int64_t **ids, size_t *nids, char **cause);
+
+#endif

@@ -1,0 +1,225 @@
+#!/bin/sh
+# hub_bench.sh — the hub's benchmarks (issue 3), on loopback, figures
+# printed, not judged: the script fails only when a benchmark cannot run.
+#
+#  1. ingest   webhooks/s answered 200 (committed first) by the hub with 10
+#              consoles attached and counting events, against bare_http (a
+#              libwebsockets server that answers 200 {} to any POST) in the
+#              same run, with sync = full (the default) and sync = normal.
+#              Load: `wadesk-sim load` at an unbounded rate (64 in flight);
+#              for the baseline a second sim whose --callback is bare_http.
+#  2. latency  webhook -> event on all 10 consoles at 1,000 webhooks/s:
+#              webhook_post stamps each text with CLOCK_REALTIME µs,
+#              desk_client subtracts on arrival (per console, and the
+#              slowest of the 10 per webhook).
+#  3. pacing   2,000 agent sends (desk_client send) to 250 customers who
+#              wrote in through the sim (so the window is open): the sim's
+#              wallet ledger gives the time each send was accepted; rate
+#              overall and over 1 s and 10 s windows, and what was dropped.
+#
+# Each phase gets a fresh hub + sim (start_desk from tests/e2e/lib.sh).
+# Sizes can be lowered for a quick look: INGEST_COUNT, LATENCY_COUNT,
+# PACE_COUNT (PACE_CUSTOMERS customers, at most 10 sends each); PHASES
+# picks phases (default "ingest latency pacing").
+# Helper programs: $BENCH_TOOLS, default $WADESK_BIN/../bench/tools
+# (built by `make bench`).
+. "$(dirname "$0")/../e2e/lib.sh"
+e2e_init
+
+
+TOOLS=${BENCH_TOOLS:-$WADESK_BIN/../bench/tools}
+INGEST_COUNT=${INGEST_COUNT:-20000}
+LATENCY_COUNT=${LATENCY_COUNT:-10000}
+LATENCY_RATE=${LATENCY_RATE:-1000}
+PACE_COUNT=${PACE_COUNT:-2000}
+PACE_CUSTOMERS=${PACE_CUSTOMERS:-250}
+CONSOLES=10
+for t in bare_http desk_client webhook_post; do
+	[ -x "$TOOLS/$t" ] || { echo "hub_bench: $TOOLS/$t is not built (make bench)" >&2; exit 1; }
+done
+command -v sqlite3 >/dev/null || { echo "hub_bench: sqlite3 is needed" >&2; exit 1; }
+
+say() { printf '%s\n' "$*"; }
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+# The achieved rate in a load generator's output (wadesk-sim load, webhook_post).
+achieved() { sed -n 's/.* \([0-9.]*\)\( webhooks\)\{0,1\}\/s achieved.*/\1/p' "$1" | head -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else printf "?" }'; }
+
+# A fresh hub + sim in $T/NAME.  The previous pair is stopped first, the
+# hub with SIGKILL: its data is thrown away, and a SIGTERM drain can take
+# up to 30 s (its loop sleeps in poll after the drain timer ends it).
+fresh_desk() {
+	if [ -n "${HUB_PID:-}" ]; then
+		kill_hub
+		stop_sim
+	fi
+	D=$T/$1
+	start_desk
+}
+
+# The head of the hub's event log.
+head_event() { hub_sql 'select coalesce(max(n), 0) from events'; }
+
+# watch_start OUT EXPECT: 10 consoles, counting from the current head.
+watch_start() {
+	rm -f "$T/ready"
+	"$TOOLS/desk_client" watch "$AGENT_LINK" --consoles "$CONSOLES" --from "$(head_event)" \
+		--expect "$2" --idle 15 --timeout 170 --ready "$T/ready" >"$1" 2>&1 &
+	WATCH_PID=$!
+	track "$WATCH_PID"
+	wait_for 20 test -f "$T/ready" || { cat "$1" >&2; fail "the consoles did not get ready"; }
+}
+
+watch_wait() {
+	wait "$WATCH_PID" || { cat "$1" >&2; fail "desk_client failed"; }
+}
+
+# ---- 1. ingest ------------------------------------------------------------
+
+# bare OUT: the baseline, same load against bare_http.
+bare() {
+	bp=$(free_port)
+	sp=$(free_port)
+	"$TOOLS/bare_http" --listen "127.0.0.1:$bp" >"$T/bare.log" 2>&1 &
+	bpid=$!
+	track "$bpid"
+	"$SIM" --listen "127.0.0.1:$sp" --callback "http://127.0.0.1:$bp/v1/webhook/gupshup/bare" \
+		--app e2e >>"$T/sim-bare.log" 2>&1 &
+	spid=$!
+	track "$spid"
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$bp/" || fail "bare_http did not come up"
+	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$sp/" || fail "the baseline's sim did not come up"
+	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 \
+		--sim "http://127.0.0.1:$sp" >"$1" 2>&1 || { cat "$1" >&2; fail "load against bare_http failed"; }
+	kill -TERM "$spid" "$bpid"
+	wait "$spid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+}
+
+# ingest MODE: bare, then the hub with sync = MODE and 10 consoles.
+ingest() {
+	mode=$1
+	say "-- ingest, sync = $mode: $INGEST_COUNT webhooks, unbounded rate, 64 in flight, 1000 customers (load $(load_avg))"
+	bare "$T/bare-$mode.out"
+	sed 's/^/   bare_http: /' "$T/bare-$mode.out"
+	fresh_desk "ingest-$mode"
+	if [ "$mode" != full ]; then
+		kill_hub
+		sed -i "s/^sync = .*/sync = $mode/" "$D/wadesk.conf"
+		start_hub
+	fi
+	watch_start "$T/watch-$mode.out" "$INGEST_COUNT"
+	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 >"$T/hub-$mode.out" 2>&1 ||
+		say "   (load: some webhooks were not answered 200)"
+	sed 's/^/   wadeskd:   /' "$T/hub-$mode.out"
+	watch_wait "$T/watch-$mode.out"
+	sed -n '/^stopped/,$p' "$T/watch-$mode.out" | grep -v '^result' | sed 's/^/   consoles:  /'
+	b=$(achieved "$T/bare-$mode.out")
+	h=$(achieved "$T/hub-$mode.out")
+	c=$(sed -n 's/.*messages_min=\([0-9]*\).*reconnects=\([0-9]*\).*/\1 of '"$INGEST_COUNT"' on every console, \2 reconnects/p' "$T/watch-$mode.out")
+	eval "INGEST_${mode}_BARE=\$b INGEST_${mode}_HUB=\$h INGEST_${mode}_PCT=\$(ratio \"\$h\" \"\$b\") INGEST_${mode}_CONSOLES=\"\$c\""
+}
+
+# ---- 2. latency -----------------------------------------------------------
+
+latency() {
+	say "-- latency: $LATENCY_COUNT webhooks at $LATENCY_RATE/s, 1000 customers, $CONSOLES consoles (load $(load_avg))"
+	fresh_desk latency
+	watch_start "$T/watch-latency.out" "$LATENCY_COUNT"
+	"$TOOLS/webhook_post" "$WEBHOOK_URL" --count "$LATENCY_COUNT" --rate "$LATENCY_RATE" \
+		--customers 1000 >"$T/post-latency.out" 2>&1 || { cat "$T/post-latency.out" >&2; fail "webhook_post failed"; }
+	sed 's/^/   poster:   /' "$T/post-latency.out"
+	watch_wait "$T/watch-latency.out"
+	sed -n '/^stopped/,$p' "$T/watch-latency.out" | grep -v '^result' | sed 's/^/   consoles: /'
+	LAT_RATE=$(achieved "$T/post-latency.out")
+	LAT=$(sed -n 's/.*p50_all=\([0-9.]*\) p99_all=\([0-9.]*\) n_all=\([0-9]*\).*/p50 \1 ms, p99 \2 ms (\3 webhooks seen by all)/p' "$T/watch-latency.out")
+	LAT_ONE=$(sed -n 's/.*p50_one=\([0-9.]*\) p99_one=\([0-9.]*\).*/p50 \1 ms, p99 \2 ms/p' "$T/watch-latency.out")
+}
+
+# ---- 3. pacing ------------------------------------------------------------
+
+queue_depth() { curl -sf --max-time 2 "$HUB_URL/healthz" | sed -n 's/.*"queue_depth":\([0-9]*\).*/\1/p'; }
+inbound_count() { hub_sql 'select count(*) from messages where out = 0'; }
+
+pacing() {
+	fresh_desk pacing
+	say "-- pacing: $PACE_COUNT sends to $PACE_CUSTOMERS customers at rate $(sed -n 's/^rate = //p' "$D/wadesk.conf") (load $(load_avg))"
+	: >"$T/phones"
+	i=0
+	while [ "$i" -lt "$PACE_CUSTOMERS" ]; do
+		p=$(printf '9197%08d' "$i")
+		echo "$p" >>"$T/phones"
+		"$SIM" say "$p" "hello" >/dev/null || fail "sim say $p failed"
+		i=$((i + 1))
+	done
+	wait_for 60 test "$(inbound_count)" -ge "$PACE_CUSTOMERS" ||
+		fail "only $(inbound_count) of $PACE_CUSTOMERS customers reached the hub"
+	"$TOOLS/desk_client" send "$AGENT_LINK" --phones "$T/phones" --count "$PACE_COUNT" \
+		--window 64 --timeout 60 >"$T/send.out" 2>&1 || { cat "$T/send.out" >&2; fail "desk_client send failed"; }
+	sed -n '/^stopped/,$p' "$T/send.out" | grep -v '^result' | sed 's/^/   agent:  /'
+	t0=$(date +%s)
+	while [ "$(queue_depth)" != 0 ] && [ $(($(date +%s) - t0)) -lt 200 ]; do
+		sleep 1
+	done
+	[ "$(queue_depth)" = 0 ] || say "   (the outbox was not empty after 200 s: $(queue_depth) left)"
+	sleep 1
+	curl -sf "$WADESK_SIM/sim/wallet" >"$T/wallet.json" || fail "cannot read the sim's wallet"
+	sqlite3 -batch :memory: "select json_extract(value, '\$.time_ms') from
+		json_each(readfile('$T/wallet.json'), '\$.ledger')
+		where json_extract(value, '\$.what') = 'session message' order by 1" >"$T/send_times" ||
+		fail "cannot read the ledger"
+	curl -sf "$HUB_URL/metrics" >"$T/metrics" || fail "cannot read the hub's metrics"
+	retries=$(sed -n 's/^wadesk_send_retries_total //p' "$T/metrics")
+	failed=$(hub_sql 'select count(*) from messages where out = 1 and state = 5')
+	notsent=$(hub_sql 'select count(*) from messages where out = 1 and state = 0')
+	awk -v want="$PACE_COUNT" -v retries="${retries:-?}" -v failed="$failed" -v notsent="$notsent" '
+		{ t[n++] = $1 }
+		END {
+			if (n < 2) { printf "   sim: %d sends accepted\n", n; print "PACE_SUMMARY=\"no sends measured\""; exit }
+			span = (t[n - 1] - t[0]) / 1000
+			full = int(span)                  # whole 1 s windows
+			for (i = 0; i < n; i++) { w = int((t[i] - t[0]) / 1000); if (w < full) c[w]++ }
+			min = 1e9; max = 0; s = 0; ss = 0; off = 0
+			for (w = 0; w < full; w++) {
+				v = c[w] + 0; s += v; ss += v * v
+				if (v < min) min = v; if (v > max) max = v
+			}
+			mean = full ? s / full : 0; sd = full ? sqrt(ss / full - mean * mean) : 0
+			tmin = 1e9; tmax = 0
+			for (w = 0; w + 10 <= full; w += 10) {
+				v = 0; for (k = w; k < w + 10; k++) v += c[k]
+				if (v / 10 < tmin) tmin = v / 10; if (v / 10 > tmax) tmax = v / 10
+			}
+			for (i = 1; i < n; i++) g[i - 1] = t[i] - t[i - 1]
+			asort_n = n - 1
+			for (i = 0; i < asort_n; i++) for (j = i + 1; j < asort_n; j++) if (g[j] < g[i]) { x = g[i]; g[i] = g[j]; g[j] = x }
+			rate = (n - 1) / span
+			printf "   sim: %d sends accepted over %.2f s: %.2f /s overall\n", n, span, rate
+			printf "   sim: 1 s windows (%d): mean %.2f, sd %.2f, min %d, max %d /s\n", full, mean, sd, min, max
+			if (tmax > 0) printf "   sim: 10 s windows: %.1f .. %.1f /s\n", tmin, tmax
+			printf "   sim: gap between sends: p50 %d ms, p99 %d ms, max %d ms\n", g[int(0.5 * (asort_n - 1))], g[int(0.99 * (asort_n - 1))], g[asort_n - 1]
+			printf "   hub: %s retries (429 etc.), %d failed, %d never sent; dropped %d of %d\n", retries, failed, notsent, want - n, want
+			printf "PACE_SUMMARY=\"%.2f /s overall; 1 s windows %.2f +- %.2f (min %d, max %d); dropped %d of %d, %s retries\"\n", rate, mean, sd, min, max, want - n, want, retries
+		}' "$T/send_times" >"$T/pace.out"
+	grep -v '^PACE_SUMMARY' "$T/pace.out"
+	eval "$(grep '^PACE_SUMMARY' "$T/pace.out")"
+}
+
+say "hub benchmarks: $(nproc) cores, load $(load_avg); loopback; each phase on a fresh hub"
+started=$(date +%s)
+for phase in ${PHASES:-ingest latency pacing}; do
+	case $phase in
+	ingest) ingest full; ingest normal ;;
+	latency) latency ;;
+	pacing) pacing ;;
+	*) echo "hub_bench: unknown phase '$phase'" >&2; exit 1 ;;
+	esac
+done
+
+say ""
+say "== hub benchmark summary ($(($(date +%s) - started)) s; machine shared, load $(load_avg))"
+say "ingest, sync=full:   bare ${INGEST_full_BARE:-?}/s, hub ${INGEST_full_HUB:-?}/s = ${INGEST_full_PCT:-?} % of bare (goal >= 40 %); consoles: ${INGEST_full_CONSOLES:-?}"
+say "ingest, sync=normal: bare ${INGEST_normal_BARE:-?}/s, hub ${INGEST_normal_HUB:-?}/s = ${INGEST_normal_PCT:-?} % of bare; consoles: ${INGEST_normal_CONSOLES:-?}"
+say "latency at ${LAT_RATE:-?}/s, webhook -> all $CONSOLES consoles: ${LAT:-?} (goal p99 <= 10 ms); one console: ${LAT_ONE:-?}"
+say "pacing: ${PACE_SUMMARY:-?} (goal 20.0 +- 0.2 /s, 0 dropped)"
+exit 0

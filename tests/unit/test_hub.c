@@ -1,0 +1,552 @@
+/*
+ * Unit tests for the hub's core (src/hub*.c) without a network: hello and
+ * roles, every command x every role, the send path (decision, limits,
+ * repeated ids, outbox order, retries), automation (greeting, away, BRB,
+ * opt-in prompt, YES/STOP), typing lapse, rotation, and the event log.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "access.h"
+#include "gupshup.h"
+#include "hub.h"
+#include "hub_config.h"
+#include "proto.h"
+#include "store.h"
+#include "util.h"
+
+#define PHONE "919812345678"
+#define T0    1795600000     /* a Wednesday, 2026-11-25 09:46:40 UTC */
+
+struct fx {
+	char          dir[64];
+	struct config cfg;
+	struct hub   *h;
+	char         *tok[3];
+	struct buf    events;       /* every broadcast frame, one per line */
+	int64_t       last_n;
+	int           wakes;
+	int64_t       rotated;
+};
+
+static void
+on_broadcast(void *arg, int64_t n, const char *frame, size_t len)
+{
+	struct fx *f = arg;
+	assert_true(n > f->last_n);       /* strictly increasing, in order */
+	f->last_n = n;
+	buf_append(&f->events, frame, len);
+	buf_putc(&f->events, '\n');
+}
+
+static void on_wake(void *arg) { ((struct fx *)arg)->wakes++; }
+static void on_rotated(void *arg, int64_t g) { ((struct fx *)arg)->rotated = g; }
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+	char *cause = NULL;
+	snprintf(f->dir, sizeof f->dir, "/tmp/wadesk-hub-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	hub_config_defaults(&f->cfg);
+	free(f->cfg.app);
+	f->cfg.app = xstrdup("e2e");
+	free(f->cfg.source);
+	f->cfg.source = xstrdup("917000000000");
+	if (access_secret_create(f->dir, &cause) < 0 || hub_init_db(f->dir, &f->cfg, &cause) < 0)
+		fail_msg("%s", cause);
+	struct store *st;
+	char *db = xasprintf("%s/wadesk.db", f->dir);
+	int64_t gen;
+	assert_int_equal(store_open(db, 0, NULL, &st, &cause), 0);
+	assert_int_equal(access_rotate(f->dir, st, &gen, &cause), 0);
+	store_close(st);
+	free(db);
+	static const char *const names[] = { "agent.token", "supervisor.token", "admin.token" };
+	for (int i = 0; i < 3; i++)
+		assert_non_null(f->tok[i] = access_read_file(f->dir, names[i], &cause));
+	struct hub_io io = { f, on_broadcast, on_wake, on_rotated };
+	if (hub_open(f->dir, &f->cfg, &io, &f->h, &cause) < 0)
+		fail_msg("%s", cause);
+	hub_set_time(f->h, T0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	hub_free(f->h);
+	hub_config_release(&f->cfg);
+	for (int i = 0; i < 3; i++)
+		free(f->tok[i]);
+	buf_free(&f->events);
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static void
+session(struct fx *f, enum proto_role role, const char *agent, struct hub_session *s)
+{
+	struct proto_msg hello = {0};
+	char *frame;
+	size_t len;
+	hello.type = PROTO_HELLO;
+	hello.token = f->tok[role];
+	hello.agent = agent;
+	assert_int_equal(hub_hello(f->h, &hello, s, &frame, &len), 0);
+	assert_non_null(strstr(frame, "\"type\":\"welcome\""));
+	free(frame);
+	assert_int_equal(s->role, role);
+}
+
+/* Runs a command given as JSON; returns the answer frame (caller frees). */
+static char *
+run(struct fx *f, struct hub_session *s, const char *json)
+{
+	struct proto_msg m;
+	const char *code;
+	char *cause = NULL;
+	size_t len;
+	if (proto_decode(json, strlen(json), &m, &code, &cause) < 0)
+		fail_msg("bad test frame %s: %s", json, cause);
+	char *out = hub_command(f->h, s, &m, &len);
+	proto_msg_release(&m);
+	return out;
+}
+
+static int
+acked(const char *frame)
+{
+	return strstr(frame, "\"type\":\"ack\"") != NULL;
+}
+
+static void
+expect_code(char *frame, const char *code)
+{
+	char *want = xasprintf("\"code\":\"%s\"", code);
+	if (strstr(frame, want) == NULL)
+		fail_msg("expected %s, got %s", code, frame);
+	free(want);
+	free(frame);
+}
+
+static void
+expect_ack(char *frame)
+{
+	if (!acked(frame))
+		fail_msg("expected an ack, got %s", frame);
+	free(frame);
+}
+
+static void
+inbound(struct fx *f, const char *id, const char *phone, const char *text)
+{
+	struct gupshup_callback cb = {0};
+	cb.kind = GUPSHUP_MESSAGE;
+	cb.app = "e2e";
+	cb.msg.id = id;
+	cb.msg.phone = phone;
+	cb.msg.name = "Ravi";
+	cb.msg.type = GUPSHUP_TEXT;
+	cb.msg.text = text;
+	char *body = gupshup_callback_build(&cb);
+	struct hub_webhook w = { body, strlen(body), 0, NULL };
+	hub_webhooks(f->h, &w, 1);
+	if (w.status != 200)
+		fail_msg("webhook %d: %s", w.status, w.reason);
+	free(body);
+}
+
+static int
+contains(struct fx *f, const char *s)
+{
+	return f->events.data != NULL && strstr(f->events.data, s) != NULL;
+}
+
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* ---- hello --------------------------------------------------------------------------- */
+
+static void
+test_hello(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session s;
+	struct proto_msg hello = {0};
+	char *frame;
+	size_t len;
+
+	for (int r = 0; r < 3; r++)
+		session(f, (enum proto_role)r, "  Asha  ", &s);
+	assert_string_equal(s.agent, "Asha");
+	hello.type = PROTO_HELLO;
+	hello.token = "not-a-token";
+	assert_int_equal(hub_hello(f->h, &hello, &s, &frame, &len), -1);
+	expect_code(frame, "auth.token");
+
+	/* Rotation: old tokens are refused as expired, new ones work. */
+	char *old = xstrdup(f->tok[0]);
+	struct hub_session admin;
+	session(f, PROTO_ROLE_ADMIN, "boss", &admin);
+	char *ack = run(f, &admin, "{\"type\":\"access.rotate\",\"id\":\"r1\"}");
+	assert_true(acked(ack));
+	assert_non_null(strstr(ack, "\"links\":{\"agent\":\"ws://127.0.0.1:8700/v1/desk#"));
+	free(ack);
+	hub_tick(f->h);
+	assert_int_equal(f->rotated, 2);
+	assert_true(contains(f, "\"kind\":\"access.rotated\""));
+	hello.token = old;
+	assert_int_equal(hub_hello(f->h, &hello, &s, &frame, &len), -1);
+	expect_code(frame, "auth.expired");
+	free(old);
+	char *cause = NULL;
+	free(f->tok[0]);
+	f->tok[0] = access_read_file(f->dir, "agent.token", &cause);
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+}
+
+/* ---- every command x every role ------------------------------------------------------------ */
+
+static void
+test_roles(void **state)
+{
+	struct fx *f = *state;
+	static const struct { const char *json; enum proto_type type; } rows[] = {
+		{ "{\"type\":\"send\",\"id\":\"%s\",\"phone\":\"" PHONE "\",\"text\":\"hi\"}", PROTO_SEND },
+		{ "{\"type\":\"typing\",\"id\":\"%s\",\"phone\":\"" PHONE "\"}", PROTO_TYPING },
+		{ "{\"type\":\"tag\",\"id\":\"%s\",\"phone\":\"" PHONE "\",\"tag\":\"vip\"}", PROTO_TAG },
+		{ "{\"type\":\"untag\",\"id\":\"%s\",\"phone\":\"" PHONE "\",\"tag\":\"vip\"}", PROTO_UNTAG },
+		{ "{\"type\":\"note\",\"id\":\"%s\",\"phone\":\"" PHONE "\",\"text\":\"n\"}", PROTO_NOTE },
+		{ "{\"type\":\"contact.name\",\"id\":\"%s\",\"phone\":\"" PHONE "\",\"name\":\"R\"}", PROTO_CONTACT_NAME },
+		{ "{\"type\":\"read\",\"id\":\"%s\",\"phone\":\"" PHONE "\"}", PROTO_READ },
+		{ "{\"type\":\"canned.list\",\"id\":\"%s\"}", PROTO_CANNED_LIST },
+		{ "{\"type\":\"canned.add\",\"id\":\"%s\",\"name\":\"c\",\"text\":\"t\"}", PROTO_CANNED_ADD },
+		{ "{\"type\":\"canned.rm\",\"id\":\"%s\",\"name\":\"c\"}", PROTO_CANNED_RM },
+		{ "{\"type\":\"brb.on\",\"id\":\"%s\"}", PROTO_BRB_ON },
+		{ "{\"type\":\"brb.off\",\"id\":\"%s\"}", PROTO_BRB_OFF },
+		{ "{\"type\":\"settings.get\",\"id\":\"%s\"}", PROTO_SETTINGS_GET },
+		{ "{\"type\":\"settings.set\",\"id\":\"%s\",\"settings\":{\"away\":\"x\"}}", PROTO_SETTINGS_SET },
+		{ "{\"type\":\"templates.list\",\"id\":\"%s\"}", PROTO_TEMPLATES_LIST },
+		{ "{\"type\":\"templates.add\",\"id\":\"%s\",\"template_id\":\"t\",\"name\":\"n\",\"body\":\"b {{1}}\"}", PROTO_TEMPLATES_ADD },
+		{ "{\"type\":\"templates.rm\",\"id\":\"%s\",\"template_id\":\"t\"}", PROTO_TEMPLATES_RM },
+		{ "{\"type\":\"access.rotate\",\"id\":\"%s\"}", PROTO_ACCESS_ROTATE },
+		{ "{\"type\":\"history\",\"id\":\"%s\",\"phone\":\"" PHONE "\"}", PROTO_HISTORY },
+		{ "{\"type\":\"counters\",\"id\":\"%s\"}", PROTO_COUNTERS },
+	};
+	/* Every command in the protocol is in this table. */
+	int seen[PROTO_NTYPES] = {0};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++)
+		seen[rows[i].type] = 1;
+	for (int t = 0; t < PROTO_NTYPES; t++)
+		if (proto_type_is_command((enum proto_type)t) && !seen[t])
+			fail_msg("command %s has no row", proto_type_name((enum proto_type)t));
+
+	inbound(f, "wamid.r1", PHONE, "hello");
+	int n = 0;
+	for (int r = PROTO_ROLE_AGENT; r <= PROTO_ROLE_ADMIN; r++) {
+		for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+			struct hub_session s;
+			char id[16];
+			char *cause = NULL;
+			static const char *const names[] = { "agent.token", "supervisor.token", "admin.token" };
+			/* rotation (admin) changes the tokens: read them afresh */
+			for (int k = 0; k < 3; k++) {
+				free(f->tok[k]);
+				f->tok[k] = access_read_file(f->dir, names[k], &cause);
+			}
+			hub_tick(f->h);
+			session(f, (enum proto_role)r, "asha", &s);
+			snprintf(id, sizeof id, "c%d", n++);
+			const char *hole = strstr(rows[i].json, "%s");
+			char *json = xasprintf("%.*s%s%s", (int)(hole - rows[i].json), rows[i].json, id,
+			                       hole + 2);
+			char *out = run(f, &s, json);
+			int allowed = r >= (int)proto_type_role(rows[i].type);
+			if (allowed && !acked(out))
+				fail_msg("%s as %s: %s", json, proto_role_name((enum proto_role)r), out);
+			if (!allowed && strstr(out, "\"code\":\"auth.role\"") == NULL)
+				fail_msg("%s as %s was not refused: %s", json,
+				         proto_role_name((enum proto_role)r), out);
+			if (strstr(out, id) == NULL)
+				fail_msg("answer lacks the command id: %s", out);
+			free(json);
+			free(out);
+		}
+	}
+}
+
+/* ---- the send path ---------------------------------------------------------------------------- */
+
+static void
+test_send(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session s;
+	struct hub_send job;
+
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+	/* Never wrote: window closed, template messaging off. */
+	expect_code(run(f, &s, "{\"type\":\"send\",\"id\":\"a\",\"phone\":\"" PHONE "\",\"text\":\"hi\"}"),
+	            "window.closed");
+	expect_code(run(f, &s, "{\"type\":\"send\",\"id\":\"b\",\"phone\":\"12\",\"text\":\"hi\"}"),
+	            "bad_request");
+	inbound(f, "wamid.s1", PHONE, "where is my order?");
+	inbound(f, "wamid.s1", PHONE, "where is my order?");      /* duplicate */
+	assert_int_equal(count_of(f->events.data, "where is my order"), 1);
+	char *ack = run(f, &s, "{\"type\":\"send\",\"id\":\"c\",\"phone\":\"" PHONE "\",\"text\":\"On its way\"}");
+	assert_non_null(strstr(ack, "\"route\":\"session\""));
+	assert_non_null(strstr(ack, "\"state\":\"queued\""));
+	free(ack);
+	assert_true(f->wakes > 0);
+	assert_int_equal(hub_outbox_depth(f->h), 1);
+	/* Repeated id: same answer, nothing queued again. */
+	ack = run(f, &s, "{\"type\":\"send\",\"id\":\"c\",\"phone\":\"" PHONE "\",\"text\":\"On its way\"}");
+	assert_non_null(strstr(ack, "\"message_id\":\"2\""));
+	free(ack);
+	assert_int_equal(hub_outbox_depth(f->h), 1);
+	assert_true(contains(f, "\"status\":\"Responded\",\"agent\":\"asha\""));
+
+	/* A second message to the same contact waits for the first. */
+	expect_ack(run(f, &s, "{\"type\":\"send\",\"id\":\"d\",\"phone\":\"" PHONE "\",\"text\":\"Second\"}"));
+	assert_int_equal(hub_outbox_next(f->h, 1000, &job), 1);
+	assert_int_equal(job.msg_id, 2);
+	assert_string_equal(job.path, GUPSHUP_PATH_MSG);
+	assert_non_null(strstr(job.form, "channel=whatsapp&source=917000000000&destination=" PHONE));
+	assert_non_null(strstr(job.form, "src.name=e2e"));
+	hub_send_release(&job);
+	assert_int_equal(hub_outbox_next(f->h, 1000, &job), 0);      /* in flight: order kept */
+	/* Provider says 429: retried later, still first. */
+	hub_outbox_result(f->h, 2, HUB_SEND_RETRY, NULL, "HTTP 429", 1000);
+	assert_int_equal(hub_outbox_next(f->h, 1001, &job), 0);
+	int64_t wait = hub_outbox_wait(f->h, 1001);
+	assert_true(wait >= 200 && wait <= 800);      /* 500 ms +- 50 % */
+	assert_int_equal(hub_outbox_next(f->h, 1001 + wait, &job), 1);
+	assert_int_equal(job.msg_id, 2);
+	hub_send_release(&job);
+	hub_outbox_result(f->h, 2, HUB_SEND_OK, "gs-2", NULL, 2000);
+	assert_true(contains(f, "\"kind\":\"message.state\",\"id\":\"2\",\"phone\":\"" PHONE "\",\"state\":\"submitted\""));
+	assert_int_equal(hub_outbox_next(f->h, 2000, &job), 1);
+	assert_int_equal(job.msg_id, 3);
+	hub_send_release(&job);
+	hub_outbox_result(f->h, 3, HUB_SEND_FAILED, NULL, "Invalid destination (HTTP 400)", 2000);
+	assert_true(contains(f, "\"state\":\"failed\",\"reason\":\"Invalid destination (HTTP 400)\""));
+	assert_int_equal(hub_outbox_depth(f->h), 0);
+
+	/* 24 h later the window is closed again. */
+	hub_set_time(f->h, T0 + 86400);
+	expect_code(run(f, &s, "{\"type\":\"send\",\"id\":\"e\",\"phone\":\"" PHONE "\",\"text\":\"late\"}"),
+	            "window.closed");
+	/* Template messaging on: not opted in, then a template match. */
+	struct hub_session admin;
+	session(f, PROTO_ROLE_ADMIN, "boss", &admin);
+	expect_ack(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"s\",\"settings\":{\"template_messaging\":true,\"optin_prompt\":\"\"}}"));
+	expect_code(run(f, &s, "{\"type\":\"send\",\"id\":\"f\",\"phone\":\"" PHONE "\",\"text\":\"Order 42 is ready\"}"),
+	            "optin.missing");
+	struct gupshup_callback cb = {0};
+	cb.kind = GUPSHUP_USER_EVENT;
+	cb.user.type = GUPSHUP_USER_OPTED_IN;
+	cb.user.phone = PHONE;
+	char *body = gupshup_callback_build(&cb);
+	struct hub_webhook w = { body, strlen(body), 0, NULL };
+	hub_webhooks(f->h, &w, 1);
+	assert_int_equal(w.status, 200);
+	free(body);
+	expect_code(run(f, &s, "{\"type\":\"send\",\"id\":\"g\",\"phone\":\"" PHONE "\",\"text\":\"Order 42 is ready\"}"),
+	            "template.nomatch");
+	expect_ack(run(f, &admin, "{\"type\":\"templates.add\",\"id\":\"t\",\"template_id\":\"tpl-1\",\"name\":\"order\",\"body\":\"Order {{1}} is ready\"}"));
+	ack = run(f, &s, "{\"type\":\"send\",\"id\":\"h\",\"phone\":\"" PHONE "\",\"text\":\"Order 42 is ready\"}");
+	assert_non_null(strstr(ack, "\"route\":\"template\",\"template_id\":\"tpl-1\""));
+	free(ack);
+	assert_int_equal(hub_outbox_next(f->h, 9000, &job), 1);
+	assert_string_equal(job.path, GUPSHUP_PATH_TEMPLATE);
+	assert_non_null(strstr(job.form, "template="));
+	hub_send_release(&job);
+}
+
+static void
+test_limits(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session s;
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+	inbound(f, "wamid.l1", PHONE, "hi");
+	for (int i = 0; i < 10; i++) {
+		char *json = xasprintf("{\"type\":\"send\",\"id\":\"l%d\",\"phone\":\"" PHONE "\",\"text\":\"m%d\"}", i, i);
+		expect_ack(run(f, &s, json));
+		free(json);
+	}
+	char *err = run(f, &s, "{\"type\":\"send\",\"id\":\"l10\",\"phone\":\"" PHONE "\",\"text\":\"m10\"}");
+	assert_non_null(strstr(err, "\"count\":10"));
+	assert_non_null(strstr(err, "allowed again at"));
+	expect_code(err, "limit.customer");
+	/* Another agent has their own count; a customer reply resets both. */
+	struct hub_session s2;
+	session(f, PROTO_ROLE_AGENT, "ravi", &s2);
+	expect_ack(run(f, &s2, "{\"type\":\"send\",\"id\":\"r0\",\"phone\":\"" PHONE "\",\"text\":\"x\"}"));
+	inbound(f, "wamid.l2", PHONE, "thanks");
+	expect_ack(run(f, &s, "{\"type\":\"send\",\"id\":\"l11\",\"phone\":\"" PHONE "\",\"text\":\"m11\"}"));
+	/* Counters (supervisor) and a restart rebuild the same counts. */
+	struct hub_session sup;
+	session(f, PROTO_ROLE_SUPERVISOR, "sue", &sup);
+	char *c = run(f, &sup, "{\"type\":\"counters\",\"id\":\"k\"}");
+	assert_non_null(strstr(c, "{\"agent\":\"asha\",\"month\":11,\"day\":11}"));
+	free(c);
+}
+
+/* ---- automation ----------------------------------------------------------------------------------- */
+
+static void
+test_automation(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session admin, s;
+	session(f, PROTO_ROLE_ADMIN, "boss", &admin);
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+	expect_ack(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"1\",\"settings\":{"
+	    "\"greeting\":\"Welcome!\",\"away\":\"We are closed.\",\"business_hours\":\"mon-fri 10:00-18:00\","
+	    "\"timezone\":\"UTC\",\"brb\":\"Back soon.\"}}"));
+	expect_code(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"2\",\"settings\":{\"business_hours\":\"someday\"}}"),
+	            "bad_request");
+	expect_code(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"3\",\"settings\":{\"colour\":\"red\"}}"),
+	            "bad_request");
+	expect_code(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"4\",\"settings\":{\"greeting_cooldown\":\"x\"}}"),
+	            "bad_request");
+
+	/* 09:46 UTC on a Wednesday, hours from 10:00: closed.  First message ever: greeting wins. */
+	inbound(f, "wamid.a1", PHONE, "hi");
+	assert_true(contains(f, "\"text\":\"Welcome!\""));
+	assert_true(contains(f, "\"status\":\"Unanswered\""));
+	/* A second message: away (outside hours), once per cooldown. */
+	inbound(f, "wamid.a2", PHONE, "anyone?");
+	assert_int_equal(count_of(f->events.data, "\"text\":\"We are closed.\""), 1);
+	inbound(f, "wamid.a3", PHONE, "hello??");
+	assert_int_equal(count_of(f->events.data, "\"text\":\"We are closed.\""), 1);
+	/* 11:20: open.  BRB on answers, agent reply takes over. */
+	hub_set_time(f->h, T0 + 5600);
+	expect_ack(run(f, &s, "{\"type\":\"brb.on\",\"id\":\"b\"}"));
+	assert_true(contains(f, "\"kind\":\"brb\",\"on\":true,\"agent\":\"asha\""));
+	inbound(f, "wamid.a4", PHONE, "still there?");
+	assert_int_equal(count_of(f->events.data, "\"text\":\"Back soon.\""), 1);
+	expect_ack(run(f, &s, "{\"type\":\"send\",\"id\":\"x\",\"phone\":\"" PHONE "\",\"text\":\"Here!\"}"));
+	assert_true(contains(f, "\"status\":\"Responded\",\"agent\":\"asha\""));
+	expect_ack(run(f, &s, "{\"type\":\"brb.off\",\"id\":\"b2\"}"));
+
+	/* Opt-in prompt when template messaging is on; YES opts in, STOP out. */
+	expect_ack(run(f, &admin, "{\"type\":\"settings.set\",\"id\":\"5\",\"settings\":{\"template_messaging\":true}}"));
+	inbound(f, "wamid.o1", "919800000009", "hello");
+	assert_true(contains(f, "Reply YES to receive messages"));
+	inbound(f, "wamid.o2", "919800000009", " Yes! ");
+	assert_true(contains(f, "\"phone\":\"919800000009\",\"name\":\"Ravi\",\"note\":\"\",\"tags\":[],\"opted_in\":true"));
+	inbound(f, "wamid.o3", "919800000009", "STOP");
+	assert_true(contains(f, "\"opted_in\":false,\"opted_out\":true"));
+	assert_int_equal(count_of(f->events.data, "\"text\":\"Reply YES to receive"), 1);
+}
+
+static void
+test_typing_tags_history(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session s, sup;
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+	session(f, PROTO_ROLE_SUPERVISOR, "sue", &sup);
+	expect_code(run(f, &s, "{\"type\":\"typing\",\"id\":\"t0\",\"phone\":\"" PHONE "\"}"), "not_found");
+	inbound(f, "wamid.t1", PHONE, "hi");
+	expect_ack(run(f, &s, "{\"type\":\"typing\",\"id\":\"t1\",\"phone\":\"" PHONE "\"}"));
+	assert_true(contains(f, "\"kind\":\"typing\",\"phone\":\"" PHONE "\",\"agent\":\"asha\""));
+	assert_true(contains(f, "\"status\":\"Agent responding\",\"agent\":\"asha\""));
+	hub_set_time(f->h, T0 + 31);
+	hub_tick(f->h);
+	assert_true(contains(f, "\"status\":\"Notifying agent\""));
+
+	expect_code(run(f, &sup, "{\"type\":\"tag\",\"id\":\"g0\",\"phone\":\"" PHONE "\",\"tag\":\"two words\"}"),
+	            "bad_request");
+	expect_ack(run(f, &sup, "{\"type\":\"tag\",\"id\":\"g1\",\"phone\":\"" PHONE "\",\"tag\":\"vip\"}"));
+	assert_true(contains(f, "\"tags\":[\"vip\"]"));
+	expect_ack(run(f, &s, "{\"type\":\"note\",\"id\":\"n\",\"phone\":\"" PHONE "\",\"text\":\"likes \\u001b[2Jmornings\"}"));
+	assert_true(contains(f, "\"note\":\"likes [2Jmornings\""));        /* ESC dropped */
+	expect_ack(run(f, &sup, "{\"type\":\"canned.add\",\"id\":\"k\",\"name\":\"thanks\",\"text\":\"Thank you!\"}"));
+	char *list = run(f, &s, "{\"type\":\"canned.list\",\"id\":\"kl\"}");
+	assert_non_null(strstr(list, "\"canned\":[{\"name\":\"thanks\",\"text\":\"Thank you!\"}]"));
+	free(list);
+	expect_code(run(f, &sup, "{\"type\":\"canned.rm\",\"id\":\"k2\",\"name\":\"nope\"}"), "not_found");
+
+	for (int i = 0; i < 7; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "wamid.h%d", i);
+		inbound(f, id, PHONE, "more");
+	}
+	char *page = run(f, &s, "{\"type\":\"history\",\"id\":\"h\",\"phone\":\"" PHONE "\",\"limit\":3}");
+	assert_int_equal(count_of(page, "\"direction\":\"in\""), 3);
+	assert_non_null(strstr(page, "\"more\":true"));
+	free(page);
+	page = run(f, &s, "{\"type\":\"history\",\"id\":\"h2\",\"phone\":\"" PHONE "\",\"before\":\"3\"}");
+	assert_int_equal(count_of(page, "\"direction\":\"in\""), 2);
+	assert_null(strstr(page, "\"more\":true"));
+	free(page);
+	expect_code(run(f, &s, "{\"type\":\"history\",\"id\":\"h3\",\"phone\":\"" PHONE "\",\"before\":\"x\"}"),
+	            "bad_request");
+}
+
+static void
+test_replay(void **state)
+{
+	struct fx *f = *state;
+	inbound(f, "wamid.e1", PHONE, "one");
+	inbound(f, "wamid.e2", PHONE, "two");
+	struct store_event *e;
+	int n = hub_replay(f->h, 0, 100, &e);
+	assert_int_equal(n, (int)hub_head(f->h));
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(e[i].n, i + 1);
+		assert_non_null(strstr(f->events.data, e[i].frame));   /* same bytes live and replayed */
+	}
+	store_events_free(e, n);
+	n = hub_replay(f->h, 2, 100, &e);
+	assert_int_equal(n, (int)hub_head(f->h) - 2);
+	store_events_free(e, n);
+	/* Reopening resumes the numbering. */
+	int64_t head = hub_head(f->h);
+	hub_free(f->h);
+	char *cause = NULL;
+	struct hub_io io = { f, on_broadcast, on_wake, on_rotated };
+	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
+	assert_int_equal(hub_head(f->h), head);
+}
+
+int
+main(void)
+{
+	log_init("test_hub");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_automation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_typing_tags_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("hub", tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/* Unit tests for store_cache.c: chats paged in order with filters and
+ * search, messages upserted with forward-only states and paged backwards,
+ * metadata, canned replies, templates, the agent-send walk. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "store_cache.h"
+#include "util.h"
+
+static struct cache *
+open_mem(void)
+{
+	struct cache *c;
+	char *cause = NULL;
+	assert_int_equal(cache_open(":memory:", &c, &cause), 0);
+	assert_null(cause);
+	return c;
+}
+
+static void
+put_chat(struct cache *c, const char *phone, const char *name, int status, const char *tags,
+    int64_t t)
+{
+	struct cache_chat ch = { .phone = (char *)phone, .name = (char *)name, .note = (char *)"",
+		.tags = (char *)tags, .status = status, .responding = (char *)"",
+		.preview = (char *)"hello there", .last_time = t, .last_inbound = t };
+	assert_int_equal(cache_chat_put(c, &ch, NULL), 0);
+}
+
+static void
+test_chat_order_filter(void **state)
+{
+	(void)state;
+	struct cache *c = open_mem();
+	put_chat(c, "911", "Ana", 0, ",vip,", 100);
+	put_chat(c, "912", "Bo", 3, "", 300);
+	put_chat(c, "913", "Cy 100%", 1, ",vip,billing,", 200);
+	put_chat(c, "914", "Di", 0, ",billing,", 300);
+	assert_int_equal(cache_chat_count(c, NULL), 4);
+	struct cache_chat *v;
+	size_t n;
+	assert_int_equal(cache_chat_page(c, NULL, 0, 10, &v, &n, NULL), 0);
+	assert_int_equal(n, 4);
+	/* Newest first, ties by phone. */
+	assert_string_equal(v[0].phone, "912");
+	assert_string_equal(v[1].phone, "914");
+	assert_string_equal(v[2].phone, "913");
+	assert_string_equal(v[3].phone, "911");
+	assert_string_equal(v[2].tags, ",vip,billing,");
+	cache_chats_free(v, n);
+	/* Paging. */
+	assert_int_equal(cache_chat_page(c, NULL, 2, 1, &v, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].phone, "913");
+	cache_chats_free(v, n);
+	/* Status filter. */
+	struct cache_filter f = { .status = 0 };
+	assert_int_equal(cache_chat_count(c, &f), 2);
+	/* Tag filter: exact tag, not a substring of another. */
+	f.status = -1;
+	f.tag = "vip";
+	assert_int_equal(cache_chat_count(c, &f), 2);
+	f.tag = "bill";
+	assert_int_equal(cache_chat_count(c, &f), 0);
+	f.tag = "billing";
+	f.status = 0;
+	assert_int_equal(cache_chat_page(c, &f, 0, 10, &v, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].phone, "914");
+	cache_chats_free(v, n);
+	/* Search: name, phone, case-insensitive, wildcards literal. */
+	struct cache_filter s = { .status = -1, .search = "ana" };
+	assert_int_equal(cache_chat_count(c, &s), 1);
+	s.search = "91";
+	assert_int_equal(cache_chat_count(c, &s), 4);
+	s.search = "100%";
+	assert_int_equal(cache_chat_count(c, &s), 1);
+	s.search = "_";
+	assert_int_equal(cache_chat_count(c, &s), 0);
+	/* Index of a chat in the order. */
+	assert_int_equal(cache_chat_index(c, NULL, "913"), 2);
+	assert_int_equal(cache_chat_index(c, NULL, "912"), 0);
+	f.status = -1;
+	f.tag = "vip";
+	assert_int_equal(cache_chat_index(c, &f, "911"), 1);
+	assert_int_equal(cache_chat_index(c, NULL, "000"), -1);
+	/* New activity floats a chat up. */
+	put_chat(c, "911", "Ana", 0, ",vip,", 400);
+	assert_int_equal(cache_chat_index(c, NULL, "911"), 0);
+	struct cache_chat one;
+	assert_int_equal(cache_chat_get(c, "911", &one, NULL), 0);
+	assert_string_equal(one.name, "Ana");
+	cache_chat_release(&one);
+	assert_int_equal(cache_chat_get(c, "000", &one, NULL), 1);
+	cache_close(c);
+}
+
+static void
+put_msg(struct cache *c, const char *id, const char *phone, int out, const char *state, int64_t t)
+{
+	struct cache_msg m = { .id = (char *)id, .phone = (char *)phone, .out = out,
+		.type = (char *)"text", .text = (char *)id, .state = (char *)state,
+		.reason = (char *)"", .agent = (char *)(out ? "ana" : ""), .time = t };
+	assert_int_equal(cache_msg_put(c, &m, NULL), 0);
+}
+
+static void
+test_messages(void **state)
+{
+	(void)state;
+	struct cache *c = open_mem();
+	for (int i = 0; i < 25; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "m%02d", i);
+		put_msg(c, id, i % 2 ? "911" : "912", i % 3 == 0, i % 3 == 0 ? "sent" : "", 1000 + i);
+	}
+	assert_int_equal(cache_msg_count(c, "911"), 12);
+	struct cache_msg *v;
+	size_t n;
+	assert_int_equal(cache_msg_page(c, "912", 0, 5, &v, &n, NULL), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0].id, "m16");   /* oldest first of the newest five */
+	assert_string_equal(v[4].id, "m24");
+	int64_t before = v[0].seq;
+	cache_msgs_free(v, n);
+	assert_int_equal(cache_msg_page(c, "912", before, 100, &v, &n, NULL), 0);
+	assert_int_equal(n, 8);
+	assert_string_equal(v[7].id, "m14");
+	cache_msgs_free(v, n);
+	/* States only move forward; failed is final; a duplicate changes nothing. */
+	assert_int_equal(cache_msg_state(c, "m00", "read", "", NULL), 0);
+	assert_int_equal(cache_msg_state(c, "m00", "delivered", "", NULL), 0);
+	put_msg(c, "m00", "912", 1, "sent", 1000);
+	struct cache_msg m;
+	assert_int_equal(cache_msg_get(c, "m00", &m, NULL), 0);
+	assert_string_equal(m.state, "read");
+	cache_msg_release(&m);
+	assert_int_equal(cache_msg_state(c, "m03", "failed", "window closed", NULL), 0);
+	assert_int_equal(cache_msg_state(c, "m03", "read", "", NULL), 0);
+	assert_int_equal(cache_msg_get(c, "m03", &m, NULL), 0);
+	assert_string_equal(m.state, "failed");
+	assert_string_equal(m.reason, "window closed");
+	cache_msg_release(&m);
+	assert_int_equal(cache_msg_count(c, "912"), 13);
+	assert_int_equal(cache_state_rank("queued"), 0);
+	assert_int_equal(cache_state_rank("bogus"), -1);
+	cache_close(c);
+}
+
+struct walk { int outs, ins; int64_t last; };
+
+static void
+walk_fn(void *arg, int out, int64_t t)
+{
+	struct walk *w = arg;
+	assert_true(t >= w->last);
+	w->last = t;
+	if (out)
+		w->outs++;
+	else
+		w->ins++;
+}
+
+static void
+test_agent_sends(void **state)
+{
+	(void)state;
+	struct cache *c = open_mem();
+	put_msg(c, "a", "911", 0, "", 100);
+	put_msg(c, "b", "911", 1, "sent", 110);
+	put_msg(c, "c", "912", 1, "sent", 120);
+	put_msg(c, "d", "912", 0, "", 130);
+	put_msg(c, "e", "911", 1, "sent", 10);  /* before since */
+	struct walk w = {0};
+	assert_int_equal(cache_customer_sends(c, "ana", "911", 50, walk_fn, &w, NULL), 0);
+	assert_int_equal(w.outs, 1);
+	assert_int_equal(w.ins, 1);
+	assert_int_equal(cache_agent_count(c, "ana", 50), 2);
+	assert_int_equal(cache_agent_count(c, "ana", 0), 3);
+	assert_int_equal(cache_agent_count(c, "bob", 0), 0);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 1), 120);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 3), 10);
+	assert_int_equal(cache_agent_nth_newest(c, "ana", 4), 0);
+	cache_close(c);
+}
+
+static void
+test_meta_canned_templates(void **state)
+{
+	(void)state;
+	struct cache *c = open_mem();
+	assert_int_equal(cache_last_event(c), 0);
+	assert_int_equal(cache_begin(c, NULL), 0);
+	assert_int_equal(cache_set_last_event(c, 42, NULL), 0);
+	assert_int_equal(cache_commit(c, NULL), 0);
+	assert_int_equal(cache_last_event(c), 42);
+	assert_null(cache_meta_get(c, "hub_id"));
+	assert_int_equal(cache_meta_set(c, "hub_id", "h1", NULL), 0);
+	char *v = cache_meta_get(c, "hub_id");
+	assert_string_equal(v, "h1");
+	free(v);
+	assert_int_equal(cache_canned_put(c, "thanks", "Thank you {{name}}!", NULL), 0);
+	assert_int_equal(cache_canned_put(c, "hi", "Hello", NULL), 0);
+	char **names, **bodies;
+	size_t n;
+	assert_int_equal(cache_canned_list(c, &names, &bodies, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "hi");
+	assert_string_equal(bodies[1], "Thank you {{name}}!");
+	cache_strv_free(names, n);
+	cache_strv_free(bodies, n);
+	assert_int_equal(cache_canned_rm(c, "hi", NULL), 0);
+	assert_int_equal(cache_canned_list(c, &names, &bodies, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	cache_strv_free(names, n);
+	cache_strv_free(bodies, n);
+	char **ids;
+	assert_int_equal(cache_template_put(c, "t1", "order", "Your order {{1}} shipped", NULL), 0);
+	assert_int_equal(cache_template_list(c, &ids, &names, &bodies, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "t1");
+	cache_strv_free(ids, n);
+	cache_strv_free(names, n);
+	cache_strv_free(bodies, n);
+	assert_int_equal(cache_template_clear(c, NULL), 0);
+	cache_close(c);
+	char *cause = NULL;
+	assert_int_equal(cache_open("/nonexistent/dir/x.db", &c, &cause), -1);
+	assert_non_null(strstr(cause, "cannot open cache '/nonexistent/dir/x.db'"));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chat_order_filter),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_agent_sends),
+		cmocka_unit_test(test_meta_canned_templates),
+	};
+	return cmocka_run_group_tests_name("store_cache", tests, NULL, NULL);
+}

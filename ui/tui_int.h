@@ -1,0 +1,121 @@
+/*
+ * tui_int.h — what the three parts of the curses console share: the
+ * console's state (struct tui), and the few functions each part offers
+ * the others.  tui.c owns the terminal and the loop, tui_paint.c draws,
+ * tui_input.c turns keys, mouse and answers into actions.  Only ui/
+ * includes this (and curses).
+ */
+#ifndef WADESK_UI_TUI_INT_H
+#define WADESK_UI_TUI_INT_H
+
+#include <curses.h>
+
+#include "console.h"
+#include "console_app.h"
+#include "ui/tui.h"
+
+#define TICK_MS 1000
+#define TYPING_EVERY_MS 10000
+#define NPEND 32
+
+enum mode { M_NORMAL, M_PROMPT, M_POPUP, M_PICKER };
+enum prompt_kind { P_COMMAND, P_SEARCH };
+
+struct pending {
+	char  id[24];
+	char *label;
+	char *phone;
+	char *text;       /* send: the text, restored on refusal */
+};
+
+struct tui {
+	struct app app;
+	const struct tui_opts *opts;
+	struct layout lay;
+	int    rows, cols;
+	int    color;            /* 0 none (NO_COLOR or mono), 8, 256 */
+	unsigned focus;          /* KC_LIST, KC_CONV, KC_COMPOSER */
+	enum mode mode;
+	enum prompt_kind pkind;
+	struct composer prompt;
+	/* list */
+	int    fstatus;          /* -1 any */
+	char  *ftag;
+	char  *search;
+	long   sel, top, total;
+	char  *sel_phone;
+	struct cache_chat *rows_v;
+	size_t nrows;
+	/* conversation */
+	int    scroll;           /* lines up from the newest */
+	int    conv_lines;       /* lines the last paint had */
+	int    unread_line;      /* line index of the first unread, -1 */
+	/* composer */
+	struct composer comp;
+	char  *comp_phone;
+	int64_t typing_sent;
+	/* status line */
+	char  *msg;
+	int    msg_err;
+	/* commands awaiting an answer */
+	struct pending pend[NPEND];
+	unsigned npend_next;
+	/* popup (help, links) */
+	char **popup;
+	size_t npopup;
+	int    popup_top;
+	char  *popup_title;
+	/* picker (canned replies / templates) */
+	char **pick_names, **pick_bodies;
+	size_t npick;
+	int    pick_sel, pick_templates;
+	struct composer pick_filter;
+	int    dirty;
+	int    painted;          /* paints so far */
+	int64_t frame_ns;        /* a frame arrived and is not on screen yet */
+	FILE  *bench;            /* WADESK_BENCH_FILE: paint timings */
+	int    quit;
+	int    exit_code;
+	const char *quit_why;
+};
+
+/* Colour pairs. */
+/* Colour pairs. */
+enum {
+	CP_NOTIFY = 1, CP_UNANSWERED, CP_RESPONDING, CP_RESPONDED, CP_TITLE, CP_BANNER,
+	CP_DEMO, CP_DIM, CP_ERROR, CP_OK, CP_MONO,
+};
+
+/* tui.c */
+/* Sets the status line (err: shown as an error until the next key). */
+void tui_message(struct tui *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The attribute of colour pair p (nothing without colours). */
+attr_t tui_pair(const struct tui *t, int p);
+/* The attribute a chat status is drawn with. */
+attr_t tui_status_attr(const struct tui *t, int st);
+
+/* tui_paint.c */
+/* Repaints the whole screen from the model (reads one screenful). */
+void tui_paint(struct tui *t);
+/* Draws sanitised UTF-8 s at (y, x) in at most w columns; columns used. */
+int  tui_put(int y, int x, int w, const char *s, attr_t a);
+/* As tui_put() for untrusted text: sanitised to one line first. */
+int  tui_put_untrusted(int y, int x, int w, const char *s, attr_t a);
+void tui_fill(int y, int x, int w, attr_t a);
+struct cache_filter tui_list_filter(const struct tui *t);
+/* The selected chat among the rows on screen, or NULL. */
+const struct cache_chat *tui_sel_chat(const struct tui *t);
+void tui_set_sel_phone(struct tui *t, const char *phone);
+
+/* tui_input.c */
+/* Reads every pending key and mouse event and acts on them. */
+void tui_read_input(struct tui *t);
+/* Remembers a command awaiting its answer (id NULL: offline, says so). */
+void tui_pend_add(struct tui *t, const char *id, const char *label, const char *phone,
+                  const char *text);
+struct pending *tui_pend_find(struct tui *t, const char *id);
+void tui_popup_open(struct tui *t, const char *title, char **lines, size_t n);
+/* The popup of Refresh access: the new links and their QR codes. */
+void tui_show_links(struct tui *t, const struct proto_links *l);
+
+#endif
