@@ -25,7 +25,8 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static const char usage_run[] =
 	"usage: wadesk-sim [--listen ADDR:PORT] [--callback URL] [--app NAME] [--apikey KEY]\n"
 	"                  [--sandbox] [--event-delay MS] [--chaos]\n"
-	"                  [--customers N --rate PER_MIN --seed S] [--state FILE] [-v]\n"
+	"                  [--customers N --rate PER_MIN --seed S] [--state FILE]\n"
+	"                  [--fail-downloads N] [--expire-after-download] [-v]\n"
 	"       wadesk-sim say PHONE TEXT [--name NAME] [--sim URL]\n"
 	"       wadesk-sim media PHONE FILE [--caption TEXT] [--name NAME] [--filename NAME]\n"
 	"                        [--content-type MIME] [--fail-downloads N]\n"
@@ -654,7 +655,7 @@ static int
 cmd_run(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CALLBACK, O_APP, O_APIKEY, O_SANDBOX, O_DELAY, O_CHAOS,
-	       O_CUSTOMERS, O_RATE, O_SEED, O_STATE };
+	       O_CUSTOMERS, O_RATE, O_SEED, O_STATE, O_FAIL, O_EXPIRE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "callback", required_argument, NULL, O_CALLBACK },
@@ -667,6 +668,8 @@ cmd_run(int argc, char **argv)
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "fail-downloads", required_argument, NULL, O_FAIL },
+		{ "expire-after-download", no_argument, NULL, O_EXPIRE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -737,6 +740,15 @@ cmd_run(int argc, char **argv)
 			have_seed = 1;
 			break;
 		case O_STATE: so.state = optarg; break;
+		case O_FAIL:
+			if (parse_u64(optarg, 1000000, &v) != 0) {
+				fprintf(stderr, "wadesk-sim: --fail-downloads wants a number\n");
+				free(host);
+				return EXIT_USAGE;
+			}
+			cfg.fail_downloads = (unsigned)v;
+			break;
+		case O_EXPIRE: cfg.expire_after_download = 1; break;
 		case 'v': log_level++; break;
 		case 'h': fputs(usage_run, stdout); free(host); return EXIT_OK;
 		default: free(host); return EXIT_USAGE;

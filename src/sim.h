@@ -36,6 +36,7 @@
 #define SIM_UPLOAD_MAX      ((size_t)101 * 1024 * 1024)  /* POST /sim/upload: the largest cap + 1 MiB */
 #define SIM_MEDIA_KEEP      ((size_t)512 * 1024 * 1024)  /* media bytes kept; oldest dropped first */
 #define SIM_MEDIA_EXPIRY_MS ((int64_t)7 * 86400 * 1000)  /* the urlExpiry announced in webhooks */
+#define SIM_MEDIA_OPTS_DEFAULT { .fail_downloads = -1, .expire_after_download = -1 }
 
 struct sim_config {
 	const char *app;            /* app name ("src.name"); default SIM_DEFAULT_APP */
@@ -48,6 +49,10 @@ struct sim_config {
 	int64_t     event_delay_ms; /* default 5000 */
 	uint64_t    seed;
 	unsigned    rate_limit;     /* 0 = SIM_RATE_LIMIT */
+	/* Faults of every customer file's URLs unless its own options say
+	 * otherwise (struct sim_media_opts): */
+	unsigned    fail_downloads;         /* the first N GETs answer 503 */
+	int         expire_after_download;  /* gone after its first 200 */
 };
 
 /* One message a customer received (or that was refused on the way). */
@@ -179,8 +184,17 @@ int sim_inbound_media(struct sim *s, const char *phone, const char *name,
                       char **cause);
 
 /*
- * Media the sim keeps and serves at GET /sm/api/v1/wamedia/APP/ID (the
- * apikey is required as for the rest of the API).  Kept in memory: at most
+ * Media the sim keeps and serves at two URLs, as Gupshup does:
+ *   the payload URL of the webhook, BASE/wa/APP/wa/media/ID?download=false
+ *     (Gupshup's file-manager link): no apikey; 404 for an unknown id, 410
+ *     "Media URL expired" once expired (past urlExpiry, or after its first
+ *     download with expire_after_download);
+ *   the media API, GET /sm/api/v1/wamedia/APP/ID: the apikey is required
+ *     as for the rest of the API; 404 "Invalid Media Id" for an unknown or
+ *     expired id.
+ * Both answer 200 application/octet-stream with the bytes, and share one
+ * fault state: the first fail_downloads GETs (either URL) answer 503.
+ * Kept in memory: at most
  * SIM_MEDIA_KEEP bytes, the oldest dropped first; nothing survives a
  * restart (--state keeps messages, not files), so an old URL answers 404
  * as an expired Gupshup URL does.
@@ -195,8 +209,9 @@ struct sim_media_opts {
 	const char *filename;           /* the document's "name"; NULL: none */
 	const char *caption;            /* NULL: none */
 	const char *content_type;       /* NULL: what the file is (see below) */
-	unsigned    fail_downloads;     /* the first N GETs answer 503 */
-	int         expire_after_download; /* after one 200, the URL answers 404 */
+	int         fail_downloads;     /* the first N GETs answer 503; <0: the sim's
+	                                 * --fail-downloads (struct sim_config) */
+	int         expire_after_download; /* after one 200, gone; <0: the sim's */
 };
 
 /* What sim_inbound_file() announced (strings xmalloc'd; sim_media_info_release). */
@@ -211,7 +226,7 @@ void sim_media_info_release(struct sim_media_info *info);
 /*
  * A customer sends the kept media id: the sim sniffs it (libmagic), picks
  * the webhook's inner type and contentType, charges the incoming fee and
- * queues the v2 "message" webhook with url = BASE/sm/api/v1/wamedia/APP/ID,
+ * queues the v2 "message" webhook with url = the payload URL (above),
  * contentType, urlExpiry, the caption and, for documents, the name.
  *
  * Type: a whitelisted file gets its whitelist MIME type and category

@@ -105,14 +105,15 @@ struct qentry {
 	int     is_event;
 };
 
-/* A customer's file, served by the wamedia path. */
+/* A customer's file, served by the payload URL and the wamedia path. */
 struct media_entry {
 	char          *id;
 	unsigned char *data;
 	size_t         len;
 	unsigned       fail_left;   /* GETs still to answer 503 */
-	int            expire;      /* --expire-after-download */
+	int            expire;      /* gone after its first 200 */
 	int            expired;
+	int64_t        expiry_ms;   /* the payload URL's urlExpiry; 0 = none yet */
 };
 
 /* An outbound media send waiting for its download. */
@@ -126,6 +127,8 @@ struct fetch_job {
 struct sim {
 	char    *app, *apikey, *source, *base_url, *callback;
 	int      sandbox, chaos;
+	unsigned fail_downloads;    /* default faults of customers' files */
+	int      expire_after_download;
 	int64_t  event_delay;
 	unsigned rate_limit;
 	uint64_t rng;
@@ -207,6 +210,8 @@ sim_new(const struct sim_config *cfg)
 	s->callback = xstrdup(cfg->callback);
 	s->sandbox = cfg->sandbox;
 	s->chaos = cfg->chaos;
+	s->fail_downloads = cfg->fail_downloads;
+	s->expire_after_download = cfg->expire_after_download != 0;
 	s->event_delay = cfg->event_delay_ms >= 0 ? cfg->event_delay_ms : 5000;
 	s->rate_limit = cfg->rate_limit != 0 ? cfg->rate_limit : SIM_RATE_LIMIT;
 	s->rng = cfg->seed;
@@ -744,7 +749,7 @@ sim_inbound_file(struct sim *s, const char *phone, const char *name, const char 
                  const struct sim_media_opts *o, int64_t now_ms, struct sim_media_info *info,
                  char **cause)
 {
-	static const struct sim_media_opts none = { 0 };
+	static const struct sim_media_opts none = SIM_MEDIA_OPTS_DEFAULT;
 	struct sniff_result r = { 0 };
 	struct inbound_media im = { 0 };
 	struct media_entry *e;
@@ -759,14 +764,14 @@ sim_inbound_file(struct sim *s, const char *phone, const char *name, const char 
 		memset(info, 0, sizeof *info);
 	if (o == NULL)
 		o = &none;
-	if (sim_phone(phone, digits) != 0) {
-		*cause = xasprintf("invalid phone number '%.32s': want 8 to 15 digits with a country code",
-		                   phone != NULL ? phone : "");
-		return -1;
-	}
 	if (s->sandbox) {
 		*cause = xstrdup("Sandbox apps receive text messages only: the customer's media was not "
 		                 "delivered");
+		return -1;
+	}
+	if (sim_phone(phone, digits) != 0) {
+		*cause = xasprintf("invalid phone number '%.32s': want 8 to 15 digits with a country code",
+		                   phone != NULL ? phone : "");
 		return -1;
 	}
 	if (media_id == NULL || (e = media_find(s, media_id)) == NULL) {
@@ -793,14 +798,16 @@ sim_inbound_file(struct sim *s, const char *phone, const char *name, const char 
 		free(mime);
 		mime = xstrdup(o->content_type);
 	}
-	e->fail_left = o->fail_downloads;
-	e->expire = o->expire_after_download;
+	e->fail_left = o->fail_downloads >= 0 ? (unsigned)o->fail_downloads : s->fail_downloads;
+	e->expire = o->expire_after_download >= 0 ? o->expire_after_download != 0
+	                                          : s->expire_after_download;
 	e->expired = 0;
-	url = xasprintf("%s/sm/api/v1/wamedia/%s/%s", s->base_url, s->app, e->id);
+	e->expiry_ms = now_ms + SIM_MEDIA_EXPIRY_MS;
+	url = xasprintf("%s/wa/%s/wa/media/%s?download=false", s->base_url, s->app, e->id);
 	im.url = url;
 	im.mime = mime;
 	im.filename = type == GUPSHUP_FILE ? o->filename : NULL;
-	im.expiry = now_ms + SIM_MEDIA_EXPIRY_MS;
+	im.expiry = e->expiry_ms;
 	rc = inbound(s, digits, name, type, o->caption, &im, now_ms, cause);
 	if (rc == 0 && info != NULL) {
 		info->type = type;
@@ -819,7 +826,7 @@ int
 sim_inbound_media(struct sim *s, const char *phone, const char *name, enum gupshup_msg_type type,
                   const char *caption, int64_t now_ms, char **cause)
 {
-	struct sim_media_opts o = { .caption = caption };
+	struct sim_media_opts o = SIM_MEDIA_OPTS_DEFAULT;
 	struct buf b = { 0 };
 	char *id, *filename = NULL;
 	int rc;
@@ -827,6 +834,7 @@ sim_inbound_media(struct sim *s, const char *phone, const char *name, enum gupsh
 	*cause = NULL;
 	if (s->sandbox)
 		return inbound(s, phone, name, GUPSHUP_TEXT, caption, NULL, now_ms, cause);
+	o.caption = caption;
 	if (type == GUPSHUP_IMAGE) {
 		sim_sample_png(sim_random(&s->rng), &b);
 	} else {
@@ -1428,11 +1436,29 @@ h_balance(struct sim *s, const struct sim_request *rq, const char *rest, int64_t
 	respond(rs, 200, gupshup_wallet_build(s->balance, 0));
 }
 
+/* The faults, then the bytes as application/octet-stream. */
+static void
+media_serve(struct media_entry *e, struct sim_response *rs)
+{
+	if (e->fail_left > 0) {
+		e->fail_left--;
+		respond_error(rs, 503, "Service Unavailable");
+		return;
+	}
+	rs->status = 200;
+	rs->content_type = "application/octet-stream";
+	rs->body = xmalloc(e->len > 0 ? e->len : 1);
+	if (e->len > 0)
+		memcpy(rs->body, e->data, e->len);
+	rs->len = e->len;
+	if (e->expire)
+		e->expired = 1;
+}
+
 /*
- * The media API: the kept bytes as application/octet-stream.  Unknown ids
- * (and, after its one download, a --expire-after-download file) get
- * Gupshup's documented 404 {"status":"error","message":"Invalid Media Id"};
- * a --fail-downloads file answers 503 first.
+ * The media API, GET /sm/api/v1/wamedia/APP/ID (apikey checked by the
+ * router).  Unknown ids, and expired ones, get Gupshup's documented 404
+ * {"status":"error","message":"Invalid Media Id"}.
  */
 static void
 h_wamedia(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
@@ -1448,19 +1474,38 @@ h_wamedia(struct sim *s, const struct sim_request *rq, const char *rest, int64_t
 		respond_error(rs, 404, "Invalid Media Id");
 		return;
 	}
-	if (e->fail_left > 0) {
-		e->fail_left--;
-		respond_error(rs, 503, "Service Unavailable");
+	media_serve(e, rs);
+}
+
+/*
+ * The webhook's payload URL, GET /wa/APP/wa/media/ID[?download=false], as
+ * Gupshup's file-manager link: no apikey (the random id is the secret);
+ * 404 for an unknown id, 410 once past urlExpiry or after its one
+ * download (--expire-after-download).
+ */
+static void
+h_payload(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
+          struct sim_response *rs)
+{
+	static const char mid[] = "/wa/media/";
+	size_t n = strlen(s->app);
+	struct media_entry *e = NULL;
+	(void)rq;
+	if (strncmp(rest, s->app, n) == 0 && strncmp(rest + n, mid, sizeof mid - 1) == 0) {
+		const char *id = rest + n + sizeof mid - 1;
+		char *bare = xstrndup(id, strcspn(id, "?#"));
+		e = media_find(s, bare);
+		free(bare);
+	}
+	if (e == NULL) {
+		respond_error(rs, 404, "Not Found");
 		return;
 	}
-	rs->status = 200;
-	rs->content_type = "application/octet-stream";
-	rs->body = xmalloc(e->len > 0 ? e->len : 1);
-	if (e->len > 0)
-		memcpy(rs->body, e->data, e->len);
-	rs->len = e->len;
-	if (e->expire)
-		e->expired = 1;
+	if (e->expired || (e->expiry_ms > 0 && now >= e->expiry_ms)) {
+		respond_error(rs, 410, "Media URL expired");
+		return;
+	}
+	media_serve(e, rs);
 }
 
 /* Control API. */
@@ -1515,20 +1560,20 @@ h_upload(struct sim *s, const struct sim_request *rq, const char *rest, int64_t 
 	free(id);
 }
 
-/* A form number field: 0 when absent; -1 when not a number. */
+/* A form count field (0 to 1000000): *out -1 when absent; -1 when not a number. */
 static int
-form_unsigned(const struct gupshup_field *f, size_t n, const char *name, unsigned *out)
+form_count(const struct gupshup_field *f, size_t n, const char *name, int *out)
 {
 	const char *v = gupshup_form_get(f, n, name);
 	char *end;
 	unsigned long x;
-	*out = 0;
+	*out = -1;
 	if (v == NULL || *v == '\0')
 		return 0;
 	x = strtoul(v, &end, 10);
-	if (*end != '\0' || *v == '-' || x > 1000000)
+	if (*end != '\0' || *v < '0' || *v > '9' || x > 1000000)
 		return -1;
-	*out = (unsigned)x;
+	*out = (int)x;
 	return 0;
 }
 
@@ -1543,11 +1588,10 @@ h_media(struct sim *s, const struct sim_request *rq, const char *rest, int64_t n
         struct sim_response *rs)
 {
 	struct gupshup_field *f;
-	struct sim_media_opts o = { 0 };
+	struct sim_media_opts o = SIM_MEDIA_OPTS_DEFAULT;
 	struct sim_media_info info;
 	const char *id;
 	char *cause = NULL;
-	unsigned expire;
 	size_t n;
 	(void)rest;
 
@@ -1556,28 +1600,20 @@ h_media(struct sim *s, const struct sim_request *rq, const char *rest, int64_t n
 	o.filename = gupshup_form_get(f, n, "filename");
 	o.caption = gupshup_form_get(f, n, "caption");
 	o.content_type = gupshup_form_get(f, n, "content_type");
-	if (form_unsigned(f, n, "fail_downloads", &o.fail_downloads) != 0 ||
-	    form_unsigned(f, n, "expire_after_download", &expire) != 0) {
+	if (form_count(f, n, "fail_downloads", &o.fail_downloads) != 0 ||
+	    form_count(f, n, "expire_after_download", &o.expire_after_download) != 0) {
 		respond_error(rs, 400, "fail_downloads and expire_after_download want numbers");
-	} else if (s->sandbox) {
-		o.expire_after_download = expire != 0;
-		(void)sim_inbound_file(s, gupshup_form_get(f, n, "phone"), NULL, id, &o, now, NULL,
-		                       &cause);
-		respond_error(rs, 403, cause);
 	} else if (id == NULL || media_find(s, id) == NULL) {
 		char *m = xasprintf("no media '%.64s' (upload it first)", id != NULL ? id : "");
 		respond_error(rs, 404, m);
 		free(m);
+	} else if (sim_inbound_file(s, gupshup_form_get(f, n, "phone"), gupshup_form_get(f, n, "name"),
+	                            id, &o, now, &info, &cause) != 0) {
+		respond_error(rs, s->sandbox ? 403 : 400, cause);
 	} else {
-		o.expire_after_download = expire != 0;
-		if (sim_inbound_file(s, gupshup_form_get(f, n, "phone"), gupshup_form_get(f, n, "name"), id,
-		                     &o, now, &info, &cause) != 0) {
-			respond_error(rs, 400, cause);
-		} else {
-			respond(rs, 200, gupshup_sim_media_reply(gupshup_msg_type_name(info.type), info.mime,
-			                                         info.sniffed, info.url));
-			sim_media_info_release(&info);
-		}
+		respond(rs, 200, gupshup_sim_media_reply(gupshup_msg_type_name(info.type), info.mime,
+		                                         info.sniffed, info.url));
+		sim_media_info_release(&info);
 	}
 	free(cause);
 	gupshup_form_free(f, n);
@@ -1668,6 +1704,7 @@ static const struct route {
 	{ "GET", "/sm/api/v2/wallet/balance", 1, h_balance },
 	{ "GET", "/sm/api/v1/wallet/balance", 1, h_balance },
 	{ "GET", "/sm/api/v1/wamedia/", 1, h_wamedia },
+	{ "GET", "/wa/", 0, h_payload },
 	{ "GET", "/sim/info", 0, h_info },
 	{ "POST", "/sim/say", 0, h_say },
 	{ "POST", "/sim/upload", 0, h_upload },
@@ -1700,9 +1737,8 @@ sim_handle(struct sim *s, const struct sim_request *rq, int64_t now_ms, struct s
 		path_known = 1;
 		if (strcmp(rq->method, r->method) != 0)
 			continue;
-		if (s->apikey != NULL && (r->auth || rq->apikey != NULL) &&
-		    (rq->apikey == NULL || strcmp(rq->apikey, s->apikey) != 0) &&
-		    strncmp(r->path, "/sim/", 5) != 0) {
+		if (r->auth && s->apikey != NULL &&
+		    (rq->apikey == NULL || strcmp(rq->apikey, s->apikey) != 0)) {
 			respond_error(rs, 401, "Authentication Failed");
 			return;
 		}

@@ -176,6 +176,9 @@ test_auth_and_routing(void **state)
 		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", NULL, 401, NULL },
 		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", "wrong", 401, NULL },
 		{ "GET", "/sm/api/v1/wamedia/Other/nope", KEY, 404, NULL },
+		{ "GET", "/wa/" APP "/wa/media/nope", NULL, 404, NULL },
+		{ "GET", "/wa/" APP "/wa/media/nope", "wrong", 404, NULL },
+		{ "POST", "/wa/" APP "/wa/media/nope", NULL, 405, NULL },
 		{ "POST", "/sim/upload", NULL, 400, NULL },
 		{ "POST", "/sim/media", NULL, 404, NULL },
 		{ "GET", "/sim/info", NULL, 200, NULL },
@@ -625,21 +628,39 @@ upload(struct sim *s, const void *data, size_t len)
 	return id;
 }
 
-/* GET the wamedia URL of id with key; the status, *out the bytes. */
+/* GET path at now; the status, *out the bytes (when out is not NULL). */
 static int
-wamedia(struct sim *s, const char *id, const char *key, struct buf *out)
+get_at(struct sim *s, const char *path, const char *key, int64_t now, struct buf *out)
 {
-	char *path = xasprintf("/sm/api/v1/wamedia/%s/%s", APP, id);
 	struct sim_request rq = { .method = "GET", .path = path, .apikey = key };
 	struct sim_response rs;
 	int st;
-	sim_handle(s, &rq, T0, &rs);
+	sim_handle(s, &rq, now, &rs);
 	st = rs.status;
 	if (out != NULL) {
 		buf_reset(out);
 		buf_append(out, rs.body != NULL ? rs.body : "", rs.len);
 	}
 	sim_response_release(&rs);
+	return st;
+}
+
+/* GET the payload URL of id (no key) at now. */
+static int
+payload_get(struct sim *s, const char *id, int64_t now, struct buf *out)
+{
+	char *path = xasprintf("/wa/%s/wa/media/%s?download=false", APP, id);
+	int st = get_at(s, path, NULL, now, out);
+	free(path);
+	return st;
+}
+
+/* GET the wamedia URL of id with key; the status, *out the bytes. */
+static int
+wamedia(struct sim *s, const char *id, const char *key, struct buf *out)
+{
+	char *path = xasprintf("/sm/api/v1/wamedia/%s/%s", APP, id);
+	int st = get_at(s, path, key, T0, out);
 	free(path);
 	return st;
 }
@@ -666,7 +687,11 @@ test_media_inbound(void **state)
 	assert_string_equal(type, "image");
 	assert_string_equal(mime, "image/png");
 	assert_string_equal(sniffed, "image/png");
-	assert_non_null(strstr(url, "/sm/api/v1/wamedia/" APP "/"));
+	{
+		char *want = xasprintf("http://127.0.0.1:1/wa/" APP "/wa/media/%s?download=false", id);
+		assert_string_equal(url, want);
+		free(want);
+	}
 	n = drain(s, T0, cb, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(cb[0].kind, GUPSHUP_MESSAGE);
@@ -681,6 +706,12 @@ test_media_inbound(void **state)
 	assert_int_equal(wamedia(s, id, KEY, &got), 200);
 	assert_int_equal(got.len, png.len);
 	assert_memory_equal(got.data, png.data, png.len);
+	assert_int_equal(payload_get(s, id, T0, &got), 200);          /* no key needed */
+	assert_int_equal(got.len, png.len);
+	assert_memory_equal(got.data, png.data, png.len);
+	assert_int_equal(payload_get(s, id, T0 + SIM_MEDIA_EXPIRY_MS, &got), 410);
+	assert_non_null(strstr(got.data, "Media URL expired"));
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);             /* the media API still has it */
 	free(type), free(mime), free(sniffed), free(url), free(body), free(form), free(id);
 
 	/* A document keeps its name; no caption is no caption. */
@@ -732,7 +763,7 @@ test_media_inbound(void **state)
 	assert_int_equal(cb[0].msg.type, GUPSHUP_FILE);
 	assert_string_equal(cb[0].msg.mime, "application/pdf");
 	assert_non_null(strstr(cb[0].msg.filename, "invoice-"));
-	id = xstrdup(strrchr(cb[0].msg.url, '/') + 1);
+	id = xstrndup(strrchr(cb[0].msg.url, '/') + 1, strcspn(strrchr(cb[0].msg.url, '/') + 1, "?"));
 	assert_int_equal(wamedia(s, id, KEY, &got), 200);
 	assert_memory_equal(got.data, "%PDF-1.4", 8);
 	release_all(cb, n);
@@ -766,13 +797,55 @@ test_media_faults(void **state)
 	free(body), free(form);
 	assert_int_equal(wamedia(s, id, NULL, NULL), 401);    /* the key first */
 	assert_int_equal(wamedia(s, id, KEY, NULL), 503);
-	assert_int_equal(wamedia(s, id, KEY, NULL), 503);
+	assert_int_equal(payload_get(s, id, T0, NULL), 503);  /* both URLs count */
 	assert_int_equal(wamedia(s, id, KEY, &got), 200);
 	assert_int_equal(got.len, pdf.len);
 	assert_memory_equal(got.data, pdf.data, pdf.len);
 	assert_int_equal(wamedia(s, id, KEY, &got), 404);
 	assert_non_null(strstr(got.data, "Invalid Media Id"));
+	assert_int_equal(payload_get(s, id, T0, &got), 410);
 	free(id);
+
+	/* Announced again with no faults: served any number of times. */
+	id = upload(s, "x", 1);
+	form = xasprintf("phone=919812345678&id=%s&fail_downloads=0&expire_after_download=0", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	free(body), free(form);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(payload_get(s, id, T0, NULL), 200);
+	free(id);
+	sim_free(s);
+
+	/* The run's defaults (--fail-downloads 1 --expire-after-download) apply
+	 * to every customer's file, the simulated customers' too, unless the
+	 * media command says otherwise. */
+	{
+		struct sim_config cfg = { .app = APP, .apikey = KEY, .event_delay_ms = 100, .seed = 7,
+		        .base_url = "http://127.0.0.1:1", .fail_downloads = 1, .expire_after_download = 1 };
+		struct gupshup_callback cb[4];
+		char *cause = NULL, *mid;
+		size_t n;
+		s = sim_new(&cfg);
+		assert_int_equal(sim_inbound_media(s, "919812345678", NULL, GUPSHUP_IMAGE, NULL, T0, &cause), 0);
+		n = drain(s, T0, cb, 4);
+		assert_int_equal(n, 1);
+		mid = strrchr(cb[0].msg.url, '/') + 1;
+		mid = xstrndup(mid, strcspn(mid, "?"));
+		release_all(cb, n);
+		assert_int_equal(payload_get(s, mid, T0, NULL), 503);
+		assert_int_equal(payload_get(s, mid, T0, &got), 200);
+		assert_memory_equal(got.data, "\x89PNG", 4);
+		assert_int_equal(payload_get(s, mid, T0, NULL), 410);
+		free(mid);
+		id = upload(s, pdf.data, pdf.len);
+		form = xasprintf("phone=919812345678&id=%s&fail_downloads=0", id);
+		assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+		free(body), free(form);
+		assert_int_equal(payload_get(s, id, T0, NULL), 200);
+		assert_int_equal(payload_get(s, id, T0, NULL), 410);
+		free(id);
+		drain(s, T0, cb, 0);
+	}
 	buf_free(&pdf);
 	buf_free(&got);
 	sim_free(s);
