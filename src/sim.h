@@ -35,6 +35,7 @@
 #define SIM_WINDOW_S        86400        /* WhatsApp's 24 h session window */
 #define SIM_UPLOAD_MAX      ((size_t)101 * 1024 * 1024)  /* POST /sim/upload: the largest cap + 1 MiB */
 #define SIM_MEDIA_KEEP      ((size_t)512 * 1024 * 1024)  /* media bytes kept; oldest dropped first */
+#define SIM_MEDIA_FILES     4096                         /* media files kept; oldest dropped first */
 #define SIM_MEDIA_EXPIRY_MS ((int64_t)7 * 86400 * 1000)  /* the urlExpiry announced in webhooks */
 #define SIM_MEDIA_OPTS_DEFAULT { .fail_downloads = -1, .expire_after_download = -1 }
 
@@ -194,10 +195,10 @@ int sim_inbound_media(struct sim *s, const char *phone, const char *name,
  *     expired id.
  * Both answer 200 application/octet-stream with the bytes, and share one
  * fault state: the first fail_downloads GETs (either URL) answer 503.
- * Kept in memory: at most
- * SIM_MEDIA_KEEP bytes, the oldest dropped first; nothing survives a
- * restart (--state keeps messages, not files), so an old URL answers 404
- * as an expired Gupshup URL does.
+ * Kept in memory: at most SIM_MEDIA_KEEP bytes and SIM_MEDIA_FILES
+ * files, the oldest dropped first; nothing survives a restart (--state
+ * keeps messages, not files), so an old URL answers 404 as an expired
+ * Gupshup URL does.
  *
  * sim_media_put() keeps a copy of len bytes and returns the new id
  * (xmalloc'd).  Never fails.

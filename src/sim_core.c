@@ -682,7 +682,7 @@ sim_media_put(struct sim *s, const void *data, size_t len)
 {
 	struct media_entry *e;
 
-	while (s->nmedia > 0 && s->media_bytes + len > SIM_MEDIA_KEEP)
+	while (s->nmedia > 0 && (s->media_bytes + len > SIM_MEDIA_KEEP || s->nmedia >= SIM_MEDIA_FILES))
 		media_drop(s, 0);
 	if (s->nmedia == s->capmedia) {
 		s->capmedia = s->capmedia ? s->capmedia * 2 : 16;
