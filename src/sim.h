@@ -311,7 +311,8 @@ const struct sim_customer *sim_customer_at(const struct sim *s, size_t i);
  * --state: saves customers, opt-ins, wallet and messages to path
  * atomically (path.tmp, fsync, rename); loads them back.  sim_dirty()
  * says whether anything changed since the last save.  0, or -1 with
- * *cause.  Loading a file that does not exist is not an error.
+ * *cause.  Loading a file that does not exist is not an error.  Media
+ * sends whose download had not finished are downloaded again after a load.
  */
 int sim_save(struct sim *s, const char *path, char **cause);
 int sim_load(struct sim *s, const char *path, char **cause);

@@ -1859,5 +1859,15 @@ sim_load(struct sim *s, const char *path, char **cause)
 	s->capledger = nl + 1;
 	s->balance = balance;
 	s->dirty = 0;
+	/* Media sends whose download had not finished: download them again. */
+	for (size_t i = 0; i < s->ncust; i++) {
+		for (size_t k = 0; k < s->cust[i].nitems; k++) {
+			const struct sim_item *it = &s->cust[i].items[k];
+			if (!it->is_template && it->type != GUPSHUP_TEXT && it->code == 0 &&
+			    it->media_mime == NULL && it->url != NULL && it->gs_id != NULL &&
+			    it->wa_id != NULL && it->status != NULL && strcmp(it->status, "accepted") == 0)
+				fetch_add(s, s->cust[i].phone, it->gs_id, it->wa_id, it->type, it->url);
+		}
+	}
 	return 0;
 }

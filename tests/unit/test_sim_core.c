@@ -1039,6 +1039,23 @@ test_media_outbound(void **state)
 	sim_fetch_done(t, 999, &rows[0].r, T0);                 /* unknown id: ignored */
 	assert_int_equal(sim_fetches(t), 1);
 	free(id);
+	/* ... and with --state, downloaded again at the next start. */
+	{
+		char path[] = "/tmp/test_sim_core.XXXXXX";
+		int fd = mkstemp(path);
+		struct sim *u = new_sim(0);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(sim_save(t, path, &cause), 0);
+		assert_int_equal(sim_load(u, path, &cause), 0);
+		unlink(path);
+		assert_int_equal(sim_fetches(u), 1);
+		assert_int_equal(sim_fetch_next(u, &f), 1);
+		assert_string_equal(f.url, "http://hub.example/a.mp3");
+		assert_true(f.cap == media_cap(MEDIA_AUDIO));
+		free(f.url);
+		sim_free(u);
+	}
 	sim_free(t);
 
 	buf_free(&png);
