@@ -371,10 +371,12 @@ gupshup_sim_info_release(struct gupshup_sim_info *info)
 }
 
 char *
-gupshup_sim_media_reply(const char *type, const char *mime, const char *sniffed, const char *url)
+gupshup_sim_media_reply(const char *id, const char *type, const char *mime, const char *sniffed,
+                        const char *url)
 {
 	struct json_object *o = json_object_new_object();
 	jput(o, "status", "ok");
+	jput(o, "id", id);
 	jput(o, "type", type);
 	jput(o, "mime", mime);
 	jput(o, "sniffed", sniffed);

@@ -50,12 +50,12 @@ int  gupshup_sim_info_parse(const char *body, size_t len, struct gupshup_sim_inf
 void gupshup_sim_info_release(struct gupshup_sim_info *info);
 
 /*
- * POST /sim/media's answer: {"status":"ok","type":"image","mime":"image/png",
- * "sniffed":"image/png","url":"http://.../sm/api/v1/wamedia/APP/ID"}.
+ * POST /sim/media's answer: {"status":"ok","id":ID,"type":"image",
+ * "mime":"image/png","sniffed":"image/png","url":"http://.../wa/APP/wa/media/ID?download=false"}.
  * Parse: 0 with the four strings (xmalloc'd, NULL when absent); -1 with *cause.
  */
-char *gupshup_sim_media_reply(const char *type, const char *mime, const char *sniffed,
-                              const char *url);
+char *gupshup_sim_media_reply(const char *id, const char *type, const char *mime,
+                              const char *sniffed, const char *url);
 int  gupshup_sim_media_reply_parse(const char *body, size_t len, char **type, char **mime,
                                    char **sniffed, char **url, char **cause);
 

@@ -30,7 +30,7 @@ static const char usage_run[] =
 	"       wadesk-sim say PHONE TEXT [--name NAME] [--sim URL]\n"
 	"       wadesk-sim media PHONE FILE [--caption TEXT] [--name NAME] [--filename NAME]\n"
 	"                        [--content-type MIME] [--fail-downloads N]\n"
-	"                        [--expire-after-download] [--sim URL]\n"
+	"                        [--expire-after-download] [--json] [--sim URL]\n"
 	"       wadesk-sim optin|optout PHONE [--sim URL]\n"
 	"       wadesk-sim inbox PHONE [--json] [--sim URL]\n"
 	"       wadesk-sim wallet [--json] [--sim URL]\n"
@@ -266,7 +266,7 @@ read_file(const char *path, size_t max, struct buf *out)
 static int
 cmd_media(int argc, char **argv)
 {
-	enum { O_CAPTION = 256, O_NAME, O_FILENAME, O_TYPE, O_FAIL, O_EXPIRE, O_SIM };
+	enum { O_CAPTION = 256, O_NAME, O_FILENAME, O_TYPE, O_FAIL, O_EXPIRE, O_JSON, O_SIM };
 	static const struct option opts[] = {
 		{ "caption", required_argument, NULL, O_CAPTION },
 		{ "name", required_argument, NULL, O_NAME },
@@ -274,6 +274,7 @@ cmd_media(int argc, char **argv)
 		{ "content-type", required_argument, NULL, O_TYPE },
 		{ "fail-downloads", required_argument, NULL, O_FAIL },
 		{ "expire-after-download", no_argument, NULL, O_EXPIRE },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "sim", required_argument, NULL, O_SIM },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -281,18 +282,19 @@ cmd_media(int argc, char **argv)
 	static const char usage[] =
 		"usage: wadesk-sim media PHONE FILE [--caption TEXT] [--name NAME] [--filename NAME]\n"
 		"                        [--content-type MIME] [--fail-downloads N]\n"
-		"                        [--expire-after-download] [--sim URL]\n";
+		"                        [--expire-after-download] [--json] [--sim URL]\n";
 	const char *caption = NULL, *name = NULL, *filename = NULL, *type = NULL, *sim = NULL;
 	const char *fail = NULL, *base;
 	struct buf data = { 0 }, form = { 0 };
 	char *body = NULL, *id = NULL, *cause = NULL, *rtype, *rmime, *rsniffed, *rurl;
 	size_t len;
 	uint64_t v;
-	int c, rc, expire = 0;
+	int c, rc, expire = 0, json = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_CAPTION: caption = optarg; break;
+		case O_JSON: json = 1; break;
 		case O_NAME: name = optarg; break;
 		case O_FILENAME: filename = optarg; break;
 		case O_TYPE: type = optarg; break;
@@ -350,6 +352,12 @@ cmd_media(int argc, char **argv)
 	buf_free(&form);
 	if (rc != EXIT_OK)
 		return rc;
+	if (json) {
+		fwrite(body, 1, len, stdout);
+		putchar('\n');
+		free(body);
+		return EXIT_OK;
+	}
 	if (gupshup_sim_media_reply_parse(body, len, &rtype, &rmime, &rsniffed, &rurl, &cause) != 0) {
 		fprintf(stderr, "wadesk-sim: %s\n", cause);
 		free(cause);

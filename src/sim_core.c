@@ -1611,7 +1611,7 @@ h_media(struct sim *s, const struct sim_request *rq, const char *rest, int64_t n
 	                            id, &o, now, &info, &cause) != 0) {
 		respond_error(rs, s->sandbox ? 403 : 400, cause);
 	} else {
-		respond(rs, 200, gupshup_sim_media_reply(gupshup_msg_type_name(info.type), info.mime,
+		respond(rs, 200, gupshup_sim_media_reply(id, gupshup_msg_type_name(info.type), info.mime,
 		                                         info.sniffed, info.url));
 		sim_media_info_release(&info);
 	}

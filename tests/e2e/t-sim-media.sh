@@ -95,10 +95,13 @@ grep -q '^delivered: file application/pdf (sniffed application/x-[a-z-]*\(execut
 sim media "$C" "$T/www/doc.pdf" --filename ../../.bashrc >/dev/null || fail "--filename refused"
 wait_for 5 grep -q '"name":"../../.bashrc"' "$HOOKS" || fail "--filename not in the webhook"
 
-# ---- Faults, per file. ----
-sim media "$C" "$T/www/doc.pdf" --fail-downloads 2 --expire-after-download >"$T/out" || fail "faulty media refused"
-url=$(sed 's/.* //' "$T/out")
-id=$(media_id "$url")
+# ---- Faults, per file (and --json). ----
+sim media "$C" "$T/www/doc.pdf" --fail-downloads 2 --expire-after-download --json >"$T/out" \
+	|| fail "faulty media refused"
+url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$T/out")
+id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$T/out")
+[ -n "$id" ] && [ "$(media_id "$url")" = "$id" ] || fail "media --json: $(cat "$T/out")"
+grep -q '"type":"file","mime":"application/pdf","sniffed":"application/pdf"' "$T/out" || fail "media --json: $(cat "$T/out")"
 codes=
 for i in 1 2 3 4; do codes="$codes $(curl -s -o "$T/got$i" -w '%{http_code}' "$url")"; done
 [ "$codes" = " 503 503 200 410" ] || fail "--fail-downloads 2 --expire-after-download: $codes"

@@ -688,6 +688,11 @@ test_media_inbound(void **state)
 	assert_string_equal(mime, "image/png");
 	assert_string_equal(sniffed, "image/png");
 	{
+		char *rid = gupshup_sim_reply_get(body, strlen(body), "id");
+		assert_string_equal(rid, id);
+		free(rid);
+	}
+	{
 		char *want = xasprintf("http://127.0.0.1:1/wa/" APP "/wa/media/%s?download=false", id);
 		assert_string_equal(url, want);
 		free(want);
