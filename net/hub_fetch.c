@@ -25,6 +25,8 @@
 
 #define MAX_INFLIGHT 4
 #define POLL_US      1000
+#define BUFFER_BYTES (512L * 1024)     /* per read: a large file at loopback speed */
+#define PERFORM_MAX  32                /* performs per tick while data keeps coming */
 #define WAMEDIA_PATH "/sm/api/v1/wamedia/"
 
 struct fx {
@@ -38,6 +40,7 @@ struct fx {
 	long       status;
 	char       err[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
+	int64_t    started;               /* mono ms */
 	struct hub_fetcher *f;
 	struct fx *prev, *next;
 };
@@ -55,6 +58,7 @@ struct hub_fetcher {
 	lws_sorted_usec_list_t sul;
 	int            scheduled;
 	lws_usec_t     due;
+	curl_off_t     last_bytes;      /* bytes written by every transfer, last perform */
 };
 
 static size_t
@@ -125,6 +129,7 @@ start(struct hub_fetcher *f, const struct hub_fetch *job, char **cause)
 	x->msg_id = job->msg_id;
 	x->mime = xstrdup(job->mime);
 	x->cap = job->cap;
+	x->started = mono_ms();
 	x->w = mediastore_begin(f->ms, job->cap, cause);
 	if (x->w == NULL) {
 		free(x->mime);
@@ -159,6 +164,7 @@ start(struct hub_fetcher *f, const struct hub_fetch *job, char **cause)
 	ok = ok && curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, 30L) == CURLE_OK;
 	ok = ok && curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE,
 	                            (curl_off_t)job->cap) == CURLE_OK;
+	ok = ok && curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, BUFFER_BYTES) == CURLE_OK;
 	ok = ok && curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "wadeskd/" WADESK_VERSION) == CURLE_OK;
 	ok = ok && curl_multi_add_handle(f->multi, x->easy) == CURLM_OK;
 	if (!ok) {
@@ -171,6 +177,8 @@ start(struct hub_fetcher *f, const struct hub_fetch *job, char **cause)
 		free(x);
 		return -1;
 	}
+	log_verbose("downloading the media of message %lld (attempt %d)", (long long)job->msg_id,
+	            job->attempts + 1);
 	f->inflight++;
 	x->next = f->xfers;
 	if (f->xfers)
@@ -234,6 +242,7 @@ finish(struct hub_fetcher *f, struct fx *x, CURLcode rc)
 	} else {
 		const struct media_type *t = NULL;
 		int64_t size = media_writer_size(x->w);
+		int64_t t0 = mono_ms();
 		if (sniff_file(f->sn, media_writer_path(x->w), x->mime, &r) == 0)
 			t = r.type;
 		else if (r.code != NULL && media_inbound_ok(r.mime))
@@ -255,8 +264,14 @@ finish(struct hub_fetcher *f, struct fx *x, CURLcode rc)
 		} else {
 			char hex[MEDIASTORE_HEX_LEN + 1];
 			struct media_writer *w = x->w;
+			int64_t t1 = mono_ms();
 			x->w = NULL;
-			if (media_writer_commit(w, NULL, hex, &cause) < 0) {
+			int crc = media_writer_commit(w, NULL, hex, &cause);
+			log_verbose("download of message %lld: %lld bytes in %lld ms, sniffed in %lld ms, "
+			            "committed in %lld ms", (long long)x->msg_id, (long long)size,
+			            (long long)(t0 - x->started), (long long)(t1 - t0),
+			            (long long)(mono_ms() - t1));
+			if (crc < 0) {
 				o.kind = HUB_FETCH_RETRY;
 				snprintf(why, sizeof why, "%s", cause);
 				o.why = why;
@@ -288,7 +303,22 @@ tick(lws_sorted_usec_list_t *sul)
 	CURLMsg *msg;
 
 	f->scheduled = 0;
-	curl_multi_perform(f->multi, &running);
+	/* Several performs per tick: each reads at most one buffer per
+	 * transfer, and a timer tick costs far more than a perform that finds
+	 * nothing to read (it returns at once: the sockets are non-blocking). */
+	for (int i = 0; i < PERFORM_MAX; i++) {
+		int before = f->inflight;
+		curl_off_t got = 0;
+		curl_multi_perform(f->multi, &running);
+		if (running < before)
+			break;                 /* something finished: collect it */
+		for (struct fx *x = f->xfers; x; x = x->next)
+			if (x->w != NULL)
+				got += media_writer_size(x->w);
+		if (got == f->last_bytes)
+			break;                 /* nothing new this time */
+		f->last_bytes = got;
+	}
 	while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
