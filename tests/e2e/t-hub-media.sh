@@ -210,7 +210,7 @@ grep -q '^/slow/long.mp3 2' "$T/origin.log" || fail "the job was not fetched aga
 
 # ---- outbound: upload, send, the provider fetches the public URL
 up() {  # up FILE CTYPE [TOKEN] -> status, body in $T/up.out
-	curl -s -o "$T/up.out" -w '%{http_code}' --max-time 20 -H "Content-Type: $2" \
+	curl -s -o "$T/up.out" -w '%{http_code}' --max-time 20 -H 'Expect:' -H "Content-Type: $2" \
 		${3:+-H "Authorization: Bearer $3"} --data-binary @"$1" "$HUB_URL/v1/media"
 }
 st=$(up "$T/www/up.txt" text/plain)
