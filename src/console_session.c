@@ -395,9 +395,15 @@ session_apply(struct session *s, const struct proto_msg *m, char **cause)
 {
 	if (s->cache == NULL)
 		return 0;
-	if (m->n <= cache_last_event(s->cache))
+	/* The replay's last event ends the catching up even when it changes
+	 * nothing on screen (access.rotated) or was applied before: the one-shot
+	 * commands start on that signal. */
+	unsigned what = m->n == s->head ? SC_STATE : 0;
+	if (m->n <= cache_last_event(s->cache)) {
+		if (what != 0 && s->hooks.changed != NULL)
+			s->hooks.changed(s->arg, what, NULL);
 		return 0;               /* already applied: no duplicate */
-	unsigned what = 0;
+	}
 	const char *phone = NULL;
 	int bell = 0;
 	if (cache_begin(s->cache, cause) != 0)
