@@ -50,6 +50,7 @@ struct cli {
 	long    n;
 	int     streaming;
 	int     lost;            /* tail: the hub went away, reconnecting */
+	int64_t printed;         /* tail: the last event printed */
 };
 
 static void
@@ -322,12 +323,15 @@ static void
 r_tail(struct cli *c)
 {
 	c->streaming = 1;
+	c->printed = c->app.sess.head;     /* live events are the ones after the welcome */
 	c->app.reconnect = 1;        /* a hub restart does not end the stream */
 	client_timer(c->app.client, APP_T_DEADLINE, -1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-/* One line per live event: the frame itself with --json, else a summary. */
+/* One line per live event: the frame itself with --json, else a summary.
+ * What was printed is counted here, not by the cache's last_event: a
+ * console sharing the cache may have stored the event first. */
 static void
 tail_frame(struct app *a, const char *data, size_t len)
 {
@@ -338,7 +342,7 @@ tail_frame(struct app *a, const char *data, size_t len)
 	const char *code;
 	char *cause = NULL;
 	if (proto_decode(data, len, &m, &code, &cause) != 0 || m.type != PROTO_EVENT ||
-	    m.n <= cache_last_event(a->cache)) {
+	    m.n <= c->printed) {
 		free(cause);
 		proto_msg_release(&m);
 		return;
@@ -377,6 +381,7 @@ tail_frame(struct app *a, const char *data, size_t len)
 		free(clean);
 		buf_free(&b);
 	}
+	c->printed = m.n;
 	proto_msg_release(&m);
 }
 
