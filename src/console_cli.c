@@ -336,7 +336,7 @@ static void
 tail_frame(struct app *a, const char *data, size_t len)
 {
 	struct cli *c = a->ui;
-	if (!c->streaming)
+	if (!c->streaming || a->sess.said_bye)
 		return;
 	struct proto_msg m;
 	const char *code;

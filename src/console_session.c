@@ -144,6 +144,7 @@ session_open(struct session *s)
 	m.version = PROTO_VERSION;
 	s->state = SESS_HELLO;
 	s->gap = 0;
+	s->said_bye = 0;
 	emit(s, &m);
 	if (s->hooks.changed != NULL)
 		s->hooks.changed(s->arg, SC_STATE, NULL);
@@ -493,6 +494,12 @@ session_frame(struct session *s, const char *data, size_t len)
 	struct proto_msg m;
 	const char *code = NULL;
 	char *cause = NULL;
+	/* The session ended with the bye; whatever comes before the close
+	 * (a hub cutting off a slow console once sent half a frame) is noise. */
+	if (s->said_bye) {
+		log_verbose("ignored %zu bytes from the hub after its bye", len);
+		return;
+	}
 	if (proto_decode(data, len, &m, &code, &cause) != 0) {
 		log_warn("bad frame from the hub (%s): %s", code, cause);
 		free(cause);
@@ -536,6 +543,7 @@ session_frame(struct session *s, const char *data, size_t len)
 			s->hooks.reply(s->arg, m.id, &m);
 		break;
 	case PROTO_BYE:
+		s->said_bye = 1;
 		if (m.code != NULL && strncmp(m.code, "auth.", 5) == 0 && strcmp(m.code, "auth.rate") != 0)
 			s->state = SESS_EXPIRED;
 		set_str(&s->why, m.code != NULL && strcmp(m.code, "auth.expired") == 0 ?

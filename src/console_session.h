@@ -87,6 +87,7 @@ struct session {
 	size_t ntemplates;
 	struct session_unacked *unacked;
 	int64_t gap;                  /* first event the cache missed; 0 none */
+	int     said_bye;             /* the hub's bye came: the rest is not read */
 };
 
 /* Sets up s (token and agent copied). */

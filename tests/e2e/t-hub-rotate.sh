@@ -22,6 +22,7 @@ while kill -0 "$TAIL" 2>/dev/null || kill -0 "$TAIL2" 2>/dev/null; do
 	sleep 0.05
 done
 grep -q 'expired' "$T/tail.err" || fail "the console was not told its link expired: $(cat "$T/tail.err")"
+for f in tail.err tail2.err; do grep -q "bad frame" "$T/$f" && fail "a stray line after the bye: $(cat "$T/$f")"; done
 grep -q 'closing console.*auth.expired' "$T/hub.log" || fail "no log line for the closed session"
 
 # The old link is refused as expired; the new one is accepted.
