@@ -319,9 +319,12 @@ p_tail(struct cli *c, int argc, char **argv)
 	return i < 0 || i != argc ? -1 : 0;
 }
 
+/* Called at the first welcome (see h_changed) and again when caught up. */
 static void
 r_tail(struct cli *c)
 {
+	if (c->streaming)
+		return;
 	c->streaming = 1;
 	c->printed = c->app.sess.head;     /* live events are the ones after the welcome */
 	c->app.reconnect = 1;        /* a hub restart does not end the stream */
@@ -603,6 +606,10 @@ h_changed(struct app *a, unsigned what, const char *phone)
 	if (c->done)
 		return;
 	struct session *s = &a->sess;
+	/* tail streams from the welcome on: once the hub took the link, losing
+	 * it (even during the replay) means reconnecting, not exit 3. */
+	if (!c->streaming && s->state == SESS_READY && c->cmd->ready == r_tail)
+		r_tail(c);
 	if (!c->started && session_caught_up(s)) {
 		c->started = 1;
 		c->cmd->ready(c);
