@@ -11,6 +11,19 @@
  * durable copy, so losing the last events on a power cut only means
  * fetching them again (last_event is written in the same transaction as
  * the events it counts, so the cache never skips one).
+ *
+ * Several processes may share one cache (the console open while `wadesk
+ * chats` or `wadesk tail` runs), and each of them applies the event
+ * stream.  They are serialised, not made read-only (a one-shot command
+ * must still catch up when no console is open): every transaction is
+ * BEGIN IMMEDIATE, so it takes the write lock before its first read and
+ * waits for it (busy_timeout) instead of failing.  A deferred BEGIN would
+ * read first and then fail at once with "database is locked" when the
+ * other process committed in between, since SQLite cannot upgrade a stale
+ * snapshot and does not call the busy handler for that case.  Readers
+ * never wait for writers (WAL).  The caller re-reads last_event inside
+ * its transaction, so an event the other process applied first is skipped
+ * as a duplicate, never applied twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +35,7 @@
 #include "util.h"
 
 #define CACHE_STMTS 64
+#define CACHE_BUSY_MS 10000
 
 /* Prepared statements are kept and reused, keyed by their SQL text: the
  * event stream and the painter run the same few queries over and over. */
@@ -90,7 +104,9 @@ cache_open(const char *path, struct cache **out, char **cause)
 			    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(c->db, 2000);
+	/* Another process holds the write lock for one event's transaction
+	 * (milliseconds); seconds means something is wrong. */
+	sqlite3_busy_timeout(c->db, CACHE_BUSY_MS);
 	char *err = NULL;
 	if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 	    NULL, NULL, &err) != SQLITE_OK ||
@@ -138,7 +154,7 @@ exec(struct cache *c, const char *sql, char **cause)
 int
 cache_begin(struct cache *c, char **cause)
 {
-	return exec(c, "BEGIN", cause);
+	return exec(c, "BEGIN IMMEDIATE", cause);
 }
 
 int
