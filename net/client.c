@@ -40,9 +40,10 @@ struct client {
 	void *arg;
 	struct lws *wsi;           /* the websocket, NULL when none */
 	int opening, open, closing;
+	int tls;                   /* the connection being made is wss:// */
 	struct frame *head, *tail;
 	struct buf rx;
-	char close_why[160];
+	char close_why[256];
 	struct client_timer timers[CLIENT_TIMERS];
 };
 
@@ -85,8 +86,15 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (wsi != c->wsi && c->wsi != NULL)
 			break;
-		snprintf(c->close_why, sizeof c->close_why, "cannot connect: %s",
-		    in != NULL ? (const char *)in : "connection refused");
+		/* lws reports a refused certificate as an opaque OpenSSL
+		 * error: say what it most likely means. */
+		if (c->tls && in != NULL && strstr((const char *)in, "SSL") != NULL)
+			snprintf(c->close_why, sizeof c->close_why,
+			    "TLS handshake failed (is the hub's certificate trusted here? "
+			    "see SSL_CERT_FILE in wadesk(1)): %s", (const char *)in);
+		else
+			snprintf(c->close_why, sizeof c->close_why, "cannot connect: %s",
+			    in != NULL ? (const char *)in : "connection refused");
 		lost(c, c->close_why);
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -213,6 +221,7 @@ client_connect(struct client *c, int tls, const char *host, int port, const char
 	ci.protocol = proto;
 	ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
 	ci.pwsi = &c->wsi;
+	c->tls = tls;
 	c->close_why[0] = '\0';
 	c->opening = 1;
 	if (lws_client_connect_via_info(&ci) == NULL) {

@@ -138,6 +138,10 @@ post_start(struct server *sv, struct sim_post *p)
 		rc = CURLE_OUT_OF_MEMORY;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(t->easy, CURLOPT_URL, sv->callback);
+	/* libcurl keeps its own CA bundle; SSL_CERT_FILE (OpenSSL's name,
+	 * which the console honours too) lets a test trust a self-signed hub. */
+	if (rc == CURLE_OK && getenv("SSL_CERT_FILE") != NULL && getenv("SSL_CERT_FILE")[0] != '\0')
+		rc = curl_easy_setopt(t->easy, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	if (rc == CURLE_OK)
