@@ -60,6 +60,7 @@ struct hub_sender {
 	int64_t       *recent;          /* anchors of answered sends that may still count */
 	size_t         nrecent, crecent;
 	int            inflight;
+	int            held;            /* hub_sender_hold(): start nothing new */
 	struct xfer   *xfers;           /* in flight */
 	lws_sorted_usec_list_t sul;
 	int            scheduled;
@@ -287,7 +288,7 @@ tick(lws_sorted_usec_list_t *sul)
 
 	int64_t now = mono_ms(), now_us = mono_us(), pace = 0;
 	struct hub_send job;
-	while ((pace = pace_wait(s, now_us)) == 0 && s->inflight < MAX_INFLIGHT &&
+	while (!s->held && (pace = pace_wait(s, now_us)) == 0 && s->inflight < MAX_INFLIGHT &&
 	       hub_outbox_next(s->h, now, &job) == 1) {
 		if (start(s, &job) < 0) {
 			hub_outbox_result(s->h, job.msg_id, HUB_SEND_RETRY, NULL, "cannot start a transfer", now);
@@ -298,7 +299,7 @@ tick(lws_sorted_usec_list_t *sul)
 		hub_send_release(&job);
 		now_us = mono_us();
 	}
-	int64_t wait = hub_outbox_wait(s->h, now);
+	int64_t wait = s->held ? -1 : hub_outbox_wait(s->h, now);
 	s->backlog = wait == 0;
 	lws_usec_t us = -1;                 /* -1: idle until hub_sender_wake() */
 	if (wait == 0 && pace > 0)
@@ -329,6 +330,12 @@ hub_sender_wake(struct hub_sender *s)
 {
 	if (s != NULL)
 		schedule(s, 1);
+}
+
+void
+hub_sender_hold(struct hub_sender *s)
+{
+	s->held = 1;
 }
 
 int

@@ -31,5 +31,8 @@ void hub_sender_free(struct hub_sender *s);          /* aborts transfers in flig
 void hub_sender_wake(struct hub_sender *s);          /* new work: look now */
 void hub_sender_set_apikey(struct hub_sender *s, const char *apikey);
 int  hub_sender_busy(struct hub_sender *s);          /* transfers in flight */
+/* Starts no new transfer from now on (the end of a drain); those in flight
+ * still finish and report. */
+void hub_sender_hold(struct hub_sender *s);
 
 #endif

@@ -47,6 +47,7 @@
 #define FAIL_MAX        5
 #define TICK_US         (250 * 1000)
 #define DRAIN_MS        5000
+#define DRAIN_GRACE_MS  2000
 
 /* ---- shared frames ---------------------------------------------------------- */
 
@@ -713,9 +714,17 @@ on_tick(lws_sorted_usec_list_t *sul)
 	struct server *srv = lws_container_of(sul, struct server, tick_sul);
 	hub_tick(srv->h);
 	if (srv->draining) {
+		/* Past the deadline no send starts, but one in flight is waited
+		 * for (up to DRAIN_GRACE_MS): abandoned, it would stay in the
+		 * outbox and go out a second time after the restart. */
+		int64_t now = mono_ms();
+		if (now >= srv->drain_until)
+			hub_sender_hold(srv->snd);
 		if ((hub_outbox_depth(srv->h) == 0 && !hub_sender_busy(srv->snd) && srv->nbatch == 0) ||
-		    mono_ms() >= srv->drain_until) {
+		    (now >= srv->drain_until && !hub_sender_busy(srv->snd)) ||
+		    now >= srv->drain_until + DRAIN_GRACE_MS) {
 			srv->done = 1;
+			lws_cancel_service(srv->ctx);   /* the loop may be asleep in poll */
 			return;
 		}
 		lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, on_tick, 50 * 1000);
