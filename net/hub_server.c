@@ -14,7 +14,10 @@
  * callback.  A session that is behind (replaying after hello, or slow)
  * reads events straight from the log in pages instead, so replay costs no
  * memory; a session whose queue passes 4096 frames or 8 MiB is closed with
- * proto.slow and resumes from its last event when it reconnects.
+ * proto.slow and resumes from its last event when it reconnects.  A closing
+ * session is closed only after its bye went out whole (the next WRITEABLE,
+ * which lws gives only once a partial write was flushed), so a console
+ * never reads a cut frame; one that reads nothing for CLOSE_SECS is dropped.
  *
  * Everything else runs on lws timers: the sender (hub_sender.c), a 250 ms
  * tick for typing lapses and access-rotation polling, and the drain on
@@ -42,6 +45,7 @@
 #define QUEUE_BYTES     (8u * 1024 * 1024)
 #define REPLAY_PAGE     256
 #define HELLO_SECS      10
+#define CLOSE_SECS      10
 #define BAD_FRAMES_MAX  10
 #define FAIL_WINDOW     60
 #define FAIL_MAX        5
@@ -205,6 +209,8 @@ desk_close(struct desk *d, const char *code, const char *sentence)
 		desk_clear(d);
 	d->state = DESK_CLOSING;
 	d->close_code = code;
+	/* A console that reads nothing more is dropped after CLOSE_SECS. */
+	lws_set_timeout(d->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_SECS);
 	char *text = proto_encode(&b, &len);
 	desk_push_text(d, text, len);
 	log_verbose("closing console %s (%s): %s", d->peer, d->s.agent, code);
