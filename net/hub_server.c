@@ -539,18 +539,34 @@ set_resp(struct webreq *r, int status, const char *ctype, char *body)
 	lws_callback_on_writable(r->wsi);
 }
 
+/*
+ * Writes the answer.  Over plain HTTP/1.1 the headers and the body go out
+ * in one write (one send(2) per webhook instead of two); over TLS, where
+ * lws may have negotiated HTTP/2 and must frame headers itself, in two.
+ */
 static int
 respond(struct webreq *r)
 {
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
 	struct lws *wsi = r->wsi;
+	size_t cap = LWS_PRE + 512 + r->resp_len;
+	unsigned char *b = xmalloc(cap), *start = b + LWS_PRE, *p = start, *end = b + LWS_PRE + 511;
+	int w = -1;
 
-	if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	unsigned char *b = xmalloc(LWS_PRE + r->resp_len + 1);
-	memcpy(b + LWS_PRE, r->resp, r->resp_len);
-	int w = lws_write(wsi, b + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL);
+	if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end))
+		goto done;
+	if (!lws_is_ssl(wsi)) {
+		if (lws_finalize_http_header(wsi, &p, end))
+			goto done;
+		memcpy(p, r->resp, r->resp_len);
+		p += r->resp_len;
+		w = lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+	} else {
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
+			goto done;
+		memcpy(start, r->resp, r->resp_len);
+		w = lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL);
+	}
+done:
 	free(b);
 	int close_it = r->too_big;
 	free(r->resp);
