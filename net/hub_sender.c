@@ -9,7 +9,7 @@
  *  - spacing: sends start 1/rate s apart, scheduled from the previous due
  *    time (not from when the timer happened to fire), so timer lateness
  *    does not accumulate (see pace_started);
- *  - window: fewer than `rate` sends may "count" in any second.  The
+ *  - window: at most `rate` sends may "count" in any second.  The
  *    provider sees a request somewhere between the moment it was started
  *    and the moment its answer came back, so a send counts from its start
  *    until one second after its answer, or after start + PACE_CAP_US if the
