@@ -18,13 +18,10 @@ for e in json.load(open(sys.argv[1]))["ledger"]:
     if e.get("what") == "session message":
         print(e["time_ms"])' "$T/wallet.json"
 }
-# send_burst TAG: 4 sends, 2 per customer, as fast as the CLI goes.
+# send_burst TAG: 4 sends, 2 per customer, queued at once (desk_send.py).
 send_burst() {
-	for i in 1 2; do
-		for p in $A $B; do
-			"$WADESK" --link "$AGENT_LINK" --name asha send $p "$1 $i" >/dev/null || fail "send '$1 $i' refused"
-		done
-	done
+	python3 "$(dirname "$0")/desk_send.py" "$AGENT_LINK" asha "$A:$1 1" "$B:$1 1" "$A:$1 2" "$B:$1 2" \
+		>"$T/send.out" 2>&1 || fail "the '$1' sends were not all accepted: $(cat "$T/send.out")"
 }
 # spread FIRST: ms between the first and the last send, from line FIRST on.
 spread() { sends | tail -n "+$1" | awk 'NR == 1 { a = $1 } { b = $1 } END { print b - a }'; }
