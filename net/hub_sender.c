@@ -12,8 +12,8 @@
  *  - window: at most `rate` sends may "count" in any second.  The
  *    provider sees a request somewhere between the moment it was started
  *    and the moment its answer came back, so a send counts from its start
- *    until one second after its answer, or after start + PACE_CAP_US if the
- *    answer is slower than that (a slow provider must not halve the rate;
+ *    until one second after its answer, or after it was sent + PACE_CAP_US
+ *    if the answer is slower than that (a slow provider must not halve the rate;
  *    only there can jitter still cost an occasional 429, which backoff
  *    absorbs).
  * On loopback this is exact: `rate` sends per (1 s + one round trip),
@@ -44,6 +44,7 @@ struct xfer {
 	struct buf body;
 	char       err[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
+	int64_t    start_us;
 	int64_t    anchor_us;           /* start + PACE_CAP_US until the answer comes */
 	struct hub_sender *s;
 	struct xfer *prev, *next;
@@ -141,11 +142,20 @@ pace_started(struct hub_sender *s, int64_t now)
 	s->backlog = 1;
 }
 
-/* A send was answered at now: it counts until a second after that. */
+/*
+ * A send was answered at now: it counts until a second after that, or
+ * after PACE_CAP_US past the moment libcurl actually sent it (its
+ * pretransfer time: a loop that stalled between starting the transfer
+ * and writing the request must not make the send count too early).
+ */
 static void
 pace_answered(struct hub_sender *s, const struct xfer *x, int64_t now)
 {
-	int64_t anchor = now < x->anchor_us ? now : x->anchor_us;
+	curl_off_t pre = 0;
+	int64_t cap = x->anchor_us;
+	if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK && pre > 0)
+		cap = x->start_us + (int64_t)pre + PACE_CAP_US;
+	int64_t anchor = now < cap ? now : cap;
 	if (s->nrecent == s->crecent) {
 		s->crecent = s->crecent ? 2 * s->crecent : 64;
 		s->recent = xrealloc(s->recent, s->crecent * sizeof *s->recent);
@@ -222,7 +232,8 @@ start(struct hub_sender *s, const struct hub_send *job)
 		return -1;
 	}
 	s->inflight++;
-	x->anchor_us = mono_us() + PACE_CAP_US;
+	x->start_us = mono_us();
+	x->anchor_us = x->start_us + PACE_CAP_US;
 	x->next = s->xfers;
 	if (s->xfers)
 		s->xfers->prev = x;
