@@ -1,8 +1,27 @@
 /*
  * hub_sender.c — see hub_sender.h.  One CURLM, one timer, no threads.
+ *
+ * Pacing.  The provider counts, per app, the sends it accepted in the last
+ * second and answers 429 past `rate` (wadesk-sim does the same).  A token
+ * bucket with any depth above one lets `rate` + 1 sends into some second,
+ * so the sender keeps two rules instead, both on a microsecond monotonic
+ * clock:
+ *  - spacing: sends start 1/rate s apart, scheduled from the previous due
+ *    time (not from when the timer happened to fire), so timer lateness
+ *    does not accumulate (see pace_started);
+ *  - window: at most `rate` sends may "count" in any second.  The
+ *    provider sees a request somewhere between the moment it was started
+ *    and the moment its answer came back, so a send counts from its start
+ *    until one second after its answer, or after it was sent + PACE_CAP_US
+ *    if the answer is slower than that (a slow provider must not halve the rate;
+ *    only there can jitter still cost an occasional 429, which backoff
+ *    absorbs).
+ * On loopback this is exact: `rate` sends per (1 s + one round trip),
+ * never a 429.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -15,6 +34,9 @@
 
 #define MAX_INFLIGHT 64
 #define POLL_US      2000
+#define PACE_CAP_US  (100 * 1000)   /* a send counts from at most this after its start */
+#define SECOND_US    (1000 * 1000)
+#define PACE_CATCHUP_US (500 * 1000)
 
 struct xfer {
 	CURL      *easy;
@@ -22,6 +44,8 @@ struct xfer {
 	struct buf body;
 	char       err[CURL_ERROR_SIZE];
 	struct curl_slist *headers;
+	int64_t    start_us;
+	int64_t    anchor_us;           /* start + PACE_CAP_US until the answer comes */
 	struct hub_sender *s;
 	struct xfer *prev, *next;
 };
@@ -32,14 +56,114 @@ struct hub_sender {
 	const struct config *cfg;
 	CURLM         *multi;
 	char          *apikey;
-	double         tokens;
-	int64_t        last_refill;     /* ms, monotonic */
+	int64_t        due_us;          /* earliest start of the next send */
+	int            backlog;         /* a send was waiting at the last look */
+	int64_t       *recent;          /* anchors of answered sends that may still count */
+	size_t         nrecent, crecent;
 	int            inflight;
+	int            held;            /* hub_sender_hold(): start nothing new */
 	struct xfer   *xfers;           /* in flight */
 	lws_sorted_usec_list_t sul;
 	int            scheduled;
 	lws_usec_t     due;
 };
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * SECOND_US + ts.tv_nsec / 1000;
+}
+
+/* ---- pacing (see the top of the file) ------------------------------------------- */
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * 0 when a send may start at now, else the microseconds to wait (at
+ * least 1).  Forgets answered sends that stopped counting.
+ */
+static int64_t
+pace_wait(struct hub_sender *s, int64_t now)
+{
+	int64_t rate = s->cfg->rate > 0 ? s->cfg->rate : 1, floor = now - SECOND_US, wait = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nrecent; i++)
+		if (s->recent[i] > floor)
+			s->recent[n++] = s->recent[i];
+	s->nrecent = n;
+	if (s->due_us > now)
+		wait = s->due_us - now;
+	for (struct xfer *x = s->xfers; x; x = x->next)
+		if (x->anchor_us > floor)
+			n++;
+	if (n < (size_t)rate)
+		return wait;
+	/* n - rate + 1 of the counted sends must stop counting first. */
+	int64_t *a = xmalloc(n * sizeof *a);
+	size_t k = 0;
+	for (size_t i = 0; i < s->nrecent; i++)
+		a[k++] = s->recent[i];
+	for (struct xfer *x = s->xfers; x; x = x->next)
+		if (x->anchor_us > floor)
+			a[k++] = x->anchor_us;
+	qsort(a, k, sizeof *a, cmp_i64);
+	int64_t until = a[k - (size_t)rate] + SECOND_US - now;
+	free(a);
+	if (until < 1)
+		until = 1;
+	return until > wait ? until : wait;
+}
+
+/*
+ * A send starts at now: the next one is due 1/rate s after this one was
+ * due.  A loop that stalled (a slow fsync on a busy disk) catches up on
+ * at most PACE_CATCHUP_US of schedule, sends closer together but never
+ * more than `rate` in a second; after an idle spell (nothing was waiting)
+ * the schedule restarts at now, with no saved-up credit.
+ */
+static void
+pace_started(struct hub_sender *s, int64_t now)
+{
+	int64_t rate = s->cfg->rate > 0 ? s->cfg->rate : 1, period = SECOND_US / rate;
+	int64_t due = s->due_us;
+	if (!s->backlog || due == 0)
+		due = now;
+	else if (now - due > PACE_CATCHUP_US)
+		due = now - PACE_CATCHUP_US;
+	s->due_us = due + period;
+	s->backlog = 1;
+}
+
+/*
+ * A send was answered at now: it counts until a second after that, or
+ * after PACE_CAP_US past the moment libcurl actually sent it (its
+ * pretransfer time: a loop that stalled between starting the transfer
+ * and writing the request must not make the send count too early).
+ */
+static void
+pace_answered(struct hub_sender *s, const struct xfer *x, int64_t now)
+{
+	curl_off_t pre = 0;
+	int64_t cap = x->anchor_us;
+	if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK && pre > 0)
+		cap = x->start_us + (int64_t)pre + PACE_CAP_US;
+	int64_t anchor = now < cap ? now : cap;
+	if (s->nrecent == s->crecent) {
+		s->crecent = s->crecent ? 2 * s->crecent : 64;
+		s->recent = xrealloc(s->recent, s->crecent * sizeof *s->recent);
+	}
+	s->recent[s->nrecent++] = anchor;
+}
+
+/* ---- transfers ---------------------------------------------------------------------- */
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -108,6 +232,8 @@ start(struct hub_sender *s, const struct hub_send *job)
 		return -1;
 	}
 	s->inflight++;
+	x->start_us = mono_us();
+	x->anchor_us = x->start_us + PACE_CAP_US;
 	x->next = s->xfers;
 	if (s->xfers)
 		s->xfers->prev = x;
@@ -115,8 +241,9 @@ start(struct hub_sender *s, const struct hub_send *job)
 	return 0;
 }
 
+/* The answer came at answered_us (µs, taken after the perform that read it). */
 static void
-finish(struct hub_sender *s, struct xfer *x, CURLcode rc)
+finish(struct hub_sender *s, struct xfer *x, CURLcode rc, int64_t answered_us)
 {
 	long code = 0;
 	char *id = NULL, *why = NULL;
@@ -144,6 +271,7 @@ finish(struct hub_sender *s, struct xfer *x, CURLcode rc)
 	}
 	free(id);
 	free(why);
+	pace_answered(s, x, answered_us);
 	s->inflight--;
 	xfer_free(x);
 }
@@ -160,43 +288,41 @@ tick(lws_sorted_usec_list_t *sul)
 
 	s->scheduled = 0;
 	curl_multi_perform(s->multi, &running);
+	int64_t answered_us = mono_us();
 	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct xfer *x = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		finish(s, x, msg->data.result);
+		finish(s, x, msg->data.result, answered_us);
 	}
 
-	int64_t now = mono_ms();
-	double rate = (double)s->cfg->rate, burst = rate / 10 < 1 ? 1 : rate / 10;
-	s->tokens += (double)(now - s->last_refill) * rate / 1000.0;
-	if (s->tokens > burst)
-		s->tokens = burst;
-	s->last_refill = now;
-
+	int64_t now = mono_ms(), now_us = mono_us(), pace = 0;
 	struct hub_send job;
-	while (s->tokens >= 1.0 && s->inflight < MAX_INFLIGHT && hub_outbox_next(s->h, now, &job) == 1) {
-		if (start(s, &job) < 0)
+	while (!s->held && (pace = pace_wait(s, now_us)) == 0 && s->inflight < MAX_INFLIGHT &&
+	       hub_outbox_next(s->h, now, &job) == 1) {
+		if (start(s, &job) < 0) {
 			hub_outbox_result(s->h, job.msg_id, HUB_SEND_RETRY, NULL, "cannot start a transfer", now);
-		else
-			s->tokens -= 1.0;
+		} else {
+			pace_started(s, now_us);
+			curl_multi_perform(s->multi, &running);   /* the request leaves now */
+		}
 		hub_send_release(&job);
+		now_us = mono_us();
 	}
-	if (s->inflight > 0) {
-		curl_multi_perform(s->multi, &running);
-		schedule(s, POLL_US);
-		return;
-	}
-	int64_t wait = hub_outbox_wait(s->h, now);
-	if (wait < 0)
-		return;                         /* idle until hub_sender_wake() */
-	if (s->tokens < 1.0) {
-		int64_t t = (int64_t)((1.0 - s->tokens) * 1000.0 / rate) + 1;
-		if (t > wait)
-			wait = t;
-	}
-	schedule(s, (lws_usec_t)(wait > 0 ? wait : 1) * 1000);
+	int64_t wait = s->held ? -1 : hub_outbox_wait(s->h, now);
+	s->backlog = wait == 0;
+	lws_usec_t us = -1;                 /* -1: idle until hub_sender_wake() */
+	if (wait == 0 && pace > 0)
+		us = pace;                      /* ready, held back by the pacing */
+	else if (wait == 0)
+		us = s->inflight > 0 ? POLL_US : 100 * 1000;  /* MAX_INFLIGHT, or the store failed */
+	else if (wait > 0)
+		us = wait * 1000 > pace ? wait * 1000 : pace;
+	if (s->inflight > 0 && (us < 0 || us > POLL_US))
+		us = POLL_US;
+	if (us >= 0)
+		schedule(s, us);
 }
 
 static void
@@ -215,6 +341,12 @@ hub_sender_wake(struct hub_sender *s)
 {
 	if (s != NULL)
 		schedule(s, 1);
+}
+
+void
+hub_sender_hold(struct hub_sender *s)
+{
+	s->held = 1;
 }
 
 int
@@ -257,8 +389,6 @@ hub_sender_new(struct lws_context *ctx, struct hub *h, const struct config *cfg,
 		return -1;
 	}
 	s->apikey = xstrdup(apikey);
-	s->tokens = 1.0;
-	s->last_refill = mono_ms();
 	*out = s;
 	hub_sender_wake(s);       /* the outbox may hold messages from before a restart */
 	return 0;
@@ -275,6 +405,7 @@ hub_sender_free(struct hub_sender *s)
 	while (s->xfers)
 		xfer_free(s->xfers);
 	curl_multi_cleanup(s->multi);
+	free(s->recent);
 	if (s->apikey != NULL)
 		explicit_bzero(s->apikey, strlen(s->apikey));
 	free(s->apikey);

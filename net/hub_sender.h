@@ -1,16 +1,18 @@
 /*
  * hub_sender.h — the outbox sender: libcurl multi driven from the lws loop.
  *
- * The sender takes messages from the hub's outbox (hub_outbox_next) as a
- * token bucket allows (`rate` per second, burst rate/10), posts each as one
+ * The sender takes messages from the hub's outbox (hub_outbox_next) at
+ * `rate` per second, strictly: a token bucket one token deep (sends 1/rate s
+ * apart) that also never lets `rate` sends count in one second as the
+ * provider sees them (see hub_sender.c), and posts each as one
  * non-blocking libcurl transfer, and reports every answer back
  * (hub_outbox_result): 2xx with a messageId is OK; 429, 5xx, timeouts and
  * connection errors are RETRY (the hub backs off with jitter and keeps the
  * contact's order); other 4xx are FAILED with the provider's reason.
  *
  * It never blocks: an lws_sul timer calls curl_multi_perform every 2 ms
- * while transfers are in flight, and otherwise sleeps until the next token,
- * the next due retry, or a wake-up from the hub.
+ * while transfers are in flight, and otherwise sleeps until the next send
+ * is due (to the microsecond), the next due retry, or a wake-up from the hub.
  */
 #ifndef WADESK_HUB_SENDER_H
 #define WADESK_HUB_SENDER_H
@@ -29,5 +31,8 @@ void hub_sender_free(struct hub_sender *s);          /* aborts transfers in flig
 void hub_sender_wake(struct hub_sender *s);          /* new work: look now */
 void hub_sender_set_apikey(struct hub_sender *s, const char *apikey);
 int  hub_sender_busy(struct hub_sender *s);          /* transfers in flight */
+/* Starts no new transfer from now on (the end of a drain); those in flight
+ * still finish and report. */
+void hub_sender_hold(struct hub_sender *s);
 
 #endif

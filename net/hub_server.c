@@ -14,7 +14,10 @@
  * callback.  A session that is behind (replaying after hello, or slow)
  * reads events straight from the log in pages instead, so replay costs no
  * memory; a session whose queue passes 4096 frames or 8 MiB is closed with
- * proto.slow and resumes from its last event when it reconnects.
+ * proto.slow and resumes from its last event when it reconnects.  A closing
+ * session is closed only after its bye went out whole (the next WRITEABLE,
+ * which lws gives only once a partial write was flushed), so a console
+ * never reads a cut frame; one that reads nothing for CLOSE_SECS is dropped.
  *
  * Everything else runs on lws timers: the sender (hub_sender.c), a 250 ms
  * tick for typing lapses and access-rotation polling, and the drain on
@@ -46,11 +49,13 @@
 #define QUEUE_BYTES     (8u * 1024 * 1024)
 #define REPLAY_PAGE     256
 #define HELLO_SECS      10
+#define CLOSE_SECS      10
 #define BAD_FRAMES_MAX  10
 #define FAIL_WINDOW     60
 #define FAIL_MAX        5
 #define TICK_US         (250 * 1000)
 #define DRAIN_MS        5000
+#define DRAIN_GRACE_MS  2000
 
 /* ---- shared frames ---------------------------------------------------------- */
 
@@ -100,6 +105,9 @@ struct desk {
 	int           caught_up;
 	const char   *close_code;
 	int           close_after;    /* the bye went out: close next time */
+	int           want_write;     /* WRITEABLE asked and not yet delivered */
+	unsigned char *wbuf;          /* frames coalesced for one raw write */
+	size_t        wcap;
 	int           bad;
 	char          peer[64];
 	struct desk  *prev, *next;
@@ -153,6 +161,16 @@ static struct lws_context *signal_ctx;
 
 /* ---- desk queue ----------------------------------------------------------------- */
 
+/* lws_callback_on_writable once per WRITEABLE, not once per queued frame. */
+static void
+desk_want_write(struct desk *d)
+{
+	if (!d->want_write) {
+		d->want_write = 1;
+		lws_callback_on_writable(d->wsi);
+	}
+}
+
 static void
 desk_push(struct desk *d, struct frame *f)
 {
@@ -167,7 +185,7 @@ desk_push(struct desk *d, struct frame *f)
 	d->qtail = q;
 	d->qframes++;
 	d->qbytes += f->len;
-	lws_callback_on_writable(d->wsi);
+	desk_want_write(d);
 }
 
 static void
@@ -212,6 +230,8 @@ desk_close(struct desk *d, const char *code, const char *sentence)
 		desk_clear(d);
 	d->state = DESK_CLOSING;
 	d->close_code = code;
+	/* A console that reads nothing more is dropped after CLOSE_SECS. */
+	lws_set_timeout(d->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_SECS);
 	char *text = proto_encode(&b, &len);
 	desk_push_text(d, text, len);
 	log_verbose("closing console %s (%s): %s", d->peer, d->s.agent, code);
@@ -229,7 +249,7 @@ on_broadcast(void *arg, int64_t n, const char *text, size_t len)
 			continue;
 		if (d->sent_n != n - 1) {
 			d->caught_up = 0;     /* will read the gap from the log */
-			lws_callback_on_writable(d->wsi);
+			desk_want_write(d);
 			continue;
 		}
 		if (d->qframes >= QUEUE_FRAMES || d->qbytes + len > QUEUE_BYTES) {
@@ -362,11 +382,37 @@ desk_refill(struct desk *d)
 }
 
 /*
- * Writes queued frames until the socket would block (lws_send_pipe_choked)
- * or a burst of WRITE_BURST frames went out, then asks to be called again:
- * one frame per callback would cap a console at one frame per loop turn.
+ * Writes queued frames, many per system call: the frames are framed here
+ * (a server's text frames are a 2, 4 or 10 byte header and the payload,
+ * unmasked) and coalesced into chunks of WRITE_CHUNK bytes, each handed to
+ * lws as one raw write.  One lws_write (one send(2)) per frame per console
+ * was most of the hub's time with ten consoles attached.  lws keeps the
+ * unsent tail of a partial write and flushes it before the next WRITEABLE,
+ * so frames are never interleaved or cut.  Up to WRITE_CHUNKS chunks go
+ * out per callback while the socket takes them.
  */
-#define WRITE_BURST 64
+#define WRITE_CHUNK  (64 * 1024)   /* lws sends at most rx_buffer_size per call */
+#define WRITE_CHUNKS 4
+
+static size_t
+ws_header(unsigned char *h, size_t len)
+{
+	h[0] = 0x81;                       /* FIN, text */
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+		return 2;
+	}
+	if (len <= 0xffff) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	return 10;
+}
 
 static int
 desk_writable(struct desk *d)
@@ -376,31 +422,48 @@ desk_writable(struct desk *d)
 		                 (unsigned char *)d->close_code, strlen(d->close_code));
 		return -1;
 	}
-	for (int burst = 0; burst < WRITE_BURST; burst++) {
-		if (burst > 0 && lws_send_pipe_choked(d->wsi))
+	for (int chunk = 0; chunk < WRITE_CHUNKS && !d->close_after; chunk++) {
+		if (chunk > 0 && lws_send_pipe_choked(d->wsi))
 			break;
-		if (d->qhead == NULL && d->state == DESK_LIVE && !d->caught_up)
-			desk_refill(d);
-		struct qitem *q = d->qhead;
-		if (q == NULL)
-			break;
-		d->qhead = q->next;
-		if (d->qhead == NULL)
-			d->qtail = NULL;
-		d->qframes--;
-		d->qbytes -= q->f->len;
-		int w = lws_write(d->wsi, q->f->data + LWS_PRE, q->f->len, LWS_WRITE_TEXT);
-		frame_unref(q->f);
-		free(q);
-		if (w < 0)
-			return -1;
-		if (d->state == DESK_CLOSING && d->qhead == NULL) {
-			d->close_after = 1;
-			break;
+		size_t used = LWS_PRE;
+		while (used - LWS_PRE < WRITE_CHUNK) {
+			if (d->qhead == NULL && d->state == DESK_LIVE && !d->caught_up)
+				desk_refill(d);
+			struct qitem *q = d->qhead;
+			if (q == NULL)
+				break;
+			size_t need = used + 10 + q->f->len;
+			if (need > d->wcap) {
+				d->wcap = need > LWS_PRE + WRITE_CHUNK + 10 ? need : LWS_PRE + WRITE_CHUNK + 10;
+				d->wbuf = xrealloc(d->wbuf, d->wcap);
+			}
+			used += ws_header(d->wbuf + used, q->f->len);
+			memcpy(d->wbuf + used, q->f->data + LWS_PRE, q->f->len);
+			used += q->f->len;
+			d->qhead = q->next;
+			if (d->qhead == NULL)
+				d->qtail = NULL;
+			d->qframes--;
+			d->qbytes -= q->f->len;
+			frame_unref(q->f);
+			free(q);
+			if (d->state == DESK_CLOSING && d->qhead == NULL) {
+				d->close_after = 1;
+				break;
+			}
 		}
+		if (used == LWS_PRE)
+			break;
+		if (lws_write(d->wsi, d->wbuf + LWS_PRE, used - LWS_PRE, LWS_WRITE_RAW) < 0)
+			return -1;
+	}
+	if (d->wcap > 4 * (LWS_PRE + WRITE_CHUNK + 10)) {
+		free(d->wbuf);             /* a huge frame went out: do not keep its buffer */
+		d->wbuf = NULL;
+		d->wcap = 0;
 	}
 	if (d->close_after || d->qhead != NULL || (d->state == DESK_LIVE && !d->caught_up))
-		lws_callback_on_writable(d->wsi);
+		desk_want_write(d);
 	return 0;
 }
 
@@ -451,6 +514,7 @@ cb_desk(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		}
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		d->want_write = 0;
 		return desk_writable(d);
 	case LWS_CALLBACK_CLOSED:
 		if (d->prev)
@@ -462,6 +526,7 @@ cb_desk(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		srv->ndesks--;
 		desk_clear(d);
 		buf_free(&d->rx);
+		free(d->wbuf);
 		log_verbose("console %s disconnected", d->peer);
 		return 0;
 	default:
@@ -482,18 +547,34 @@ set_resp(struct webreq *r, int status, const char *ctype, char *body)
 	lws_callback_on_writable(r->wsi);
 }
 
+/*
+ * Writes the answer.  Over plain HTTP/1.1 the headers and the body go out
+ * in one write (one send(2) per webhook instead of two); over TLS, where
+ * lws may have negotiated HTTP/2 and must frame headers itself, in two.
+ */
 static int
 respond(struct webreq *r)
 {
-	unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
 	struct lws *wsi = r->wsi;
+	size_t cap = LWS_PRE + 512 + r->resp_len;
+	unsigned char *b = xmalloc(cap), *start = b + LWS_PRE, *p = start, *end = b + LWS_PRE + 511;
+	int w = -1;
 
-	if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	unsigned char *b = xmalloc(LWS_PRE + r->resp_len + 1);
-	memcpy(b + LWS_PRE, r->resp, r->resp_len);
-	int w = lws_write(wsi, b + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL);
+	if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->ctype, r->resp_len, &p, end))
+		goto done;
+	if (!lws_is_ssl(wsi)) {
+		if (lws_finalize_http_header(wsi, &p, end))
+			goto done;
+		memcpy(p, r->resp, r->resp_len);
+		p += r->resp_len;
+		w = lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+	} else {
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
+			goto done;
+		memcpy(start, r->resp, r->resp_len);
+		w = lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL);
+	}
+done:
 	free(b);
 	int close_it = r->too_big;
 	free(r->resp);
@@ -815,9 +896,17 @@ on_tick(lws_sorted_usec_list_t *sul)
 	struct server *srv = lws_container_of(sul, struct server, tick_sul);
 	hub_tick(srv->h);
 	if (srv->draining) {
+		/* Past the deadline no send starts, but one in flight is waited
+		 * for (up to DRAIN_GRACE_MS): abandoned, it would stay in the
+		 * outbox and go out a second time after the restart. */
+		int64_t now = mono_ms();
+		if (now >= srv->drain_until)
+			hub_sender_hold(srv->snd);
 		if ((hub_outbox_depth(srv->h) == 0 && !hub_sender_busy(srv->snd) && srv->nbatch == 0) ||
-		    mono_ms() >= srv->drain_until) {
+		    (now >= srv->drain_until && !hub_sender_busy(srv->snd)) ||
+		    now >= srv->drain_until + DRAIN_GRACE_MS) {
 			srv->done = 1;
+			lws_cancel_service(srv->ctx);   /* the loop may be asleep in poll */
 			return;
 		}
 		lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, on_tick, 50 * 1000);

@@ -3,7 +3,9 @@
  *
  * The spec is parsed on every call (it is a few dozen bytes, and an
  * inbound message is the only caller); the time zone goes through TZ and
- * localtime_r, so IANA rules (DST) apply.
+ * localtime_r, so IANA rules (DST) apply.  A clause that crosses midnight
+ * is checked against the local day and minute like any other: its evening
+ * part on the days it names, its morning part on the day after each.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -47,6 +49,21 @@ skip(const char **p)
 		(*p)++;
 }
 
+/*
+ * Is (wday, minute) inside a clause open from..to on the days in mask?  A
+ * clause whose end is before its start crosses midnight: "fri 22:00-06:00"
+ * is open Friday from 22:00 and Saturday until 06:00, so its days name the
+ * evening the shift starts.
+ */
+static int
+inside(unsigned mask, int from, int to, int wday, int minute)
+{
+	if (from < to)
+		return (mask & (1u << wday)) && minute >= from && minute < to;
+	return ((mask & (1u << wday)) && minute >= from) ||
+	       ((mask & (1u << ((wday + 6) % 7))) && minute < to);
+}
+
 /* Walks spec; when wday >= 0 returns 1 as soon as (wday, minute) is inside.
  * Returns 0 when parsed and not inside, -1 on a syntax error. */
 static int
@@ -87,11 +104,11 @@ walk(const char *spec, int wday, int minute, const char **why)
 		}
 		p++;
 		int to = time_at(&p);
-		if (to < 0 || to <= from) {
-			*why = "expected an end time after the start time";
+		if (to < 0 || to == from || from == 24 * 60) {
+			*why = "expected an end time other than the start time";
 			return -1;
 		}
-		if (wday >= 0 && (mask & (1u << wday)) && minute >= from && minute < to)
+		if (wday >= 0 && inside(mask, from, to, wday, minute))
 			return 1;
 		skip(&p);
 		if (*p == ';') {

@@ -3,8 +3,11 @@
  *
  * A spec is a list of "DAYS HH:MM-HH:MM" clauses separated by ';', DAYS a
  * day ("mon"), a range ("mon-fri", may wrap: "fri-mon") or a comma list
- * ("mon,wed,sat"); the end time may be 24:00.  "" means always open.
- * Example: "mon-fri 09:00-18:00; sat 10:00-14:00".
+ * ("mon,wed,sat"); the end time may be 24:00.  An end before the start
+ * crosses midnight: "mon-fri 22:00-06:00" is open from 22:00 on each of
+ * those days until 06:00 the next morning (so Saturday until 06:00 too).
+ * "" means always open.
+ * Example: "mon-fri 09:00-18:00; sat 10:00-14:00; sun 22:00-02:00".
  */
 #ifndef WADESK_HOURS_H
 #define WADESK_HOURS_H

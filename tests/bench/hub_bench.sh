@@ -46,8 +46,8 @@ achieved() { sed -n 's/.* \([0-9.]*\)\( webhooks\)\{0,1\}\/s achieved.*/\1/p' "$
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else printf "?" }'; }
 
 # A fresh hub + sim in $T/NAME.  The previous pair is stopped first, the
-# hub with SIGKILL: its data is thrown away, and a SIGTERM drain can take
-# up to 30 s (its loop sleeps in poll after the drain timer ends it).
+# hub with SIGKILL: its data is thrown away, and a SIGTERM drain would
+# spend up to 5 s sending what is left in its outbox.
 fresh_desk() {
 	if [ -n "${HUB_PID:-}" ]; then
 		kill_hub

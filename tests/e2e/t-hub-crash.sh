@@ -36,9 +36,12 @@ acked=$(wc -l <"$T/acked")
 	echo "SELECT COUNT(*) FROM (SELECT provider_id FROM messages WHERE out = 0 GROUP BY provider_id HAVING COUNT(*) > 1);"
 } >"$T/check.sql"
 res=$(sqlite3 -batch "$D/wadesk.db" <"$T/check.sql" | tr '\n' ' ')
-[ "$res" = "0 0 " ] || fail "acknowledged webhooks missing / duplicated: $res (of $acked)"
 stored=$(hub_sql 'select count(*) from messages where out = 0')
-echo "acked $acked, stored $stored, $KILLS kills: $(tail -n 3 "$T/load.out" | tr '\n' ' ')"
+# One line of figures (tests/bench/crash-full.sh reads it).
+set -- $res
+echo "crash: kills $KILLS, webhooks $COUNT, acked $acked, stored $stored, missing ${1:-?}, duplicates ${2:-?}"
+tail -n 3 "$T/load.out"
+[ "$res" = "0 0 " ] || fail "acknowledged webhooks missing / duplicated: $res (of $acked)"
 # Every event number is there once, no gap.
 [ "$(hub_sql 'select max(n) = count(*) from events')" = 1 ] || fail "the event log has gaps"
 stop_hub

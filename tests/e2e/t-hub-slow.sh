@@ -1,0 +1,132 @@
+#!/bin/sh
+# A console that stops reading is cut off (proto.slow) without stalling the
+# hub, and what it finally reads is whole: complete frames, each one JSON,
+# ending with the bye or a clean close, never a truncated frame.  The slow
+# console is a raw websocket client (python3) with a small receive buffer
+# that says hello and then stops reading while the sim's load generator
+# drives more events than the hub queues for one console (4096 frames),
+# beyond what the kernel buffers (a few MiB).  SLOW_WAIT=S waits S seconds
+# more before reading again (past the hub's 10 s close grace the console
+# is dropped without its bye: try it by hand, it is not part of the test).
+. "$(dirname "$0")/lib.sh"
+e2e_init
+COUNT=${COUNT:-20000}
+start_desk
+
+python3 - "$HUB_PORT" "$AGENT_LINK" "$T" >"$T/slow.out" 2>&1 <<'PY' &
+import json, os, socket, struct, sys, time, base64
+
+port, link, tdir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+token = link.split("#", 1)[1]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /v1/desk HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+           "Sec-WebSocket-Protocol: wadesk.v1\r\n\r\n" % (port, key)).encode())
+data = b""
+while b"\r\n\r\n" not in data:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("no handshake answer")
+    data += chunk
+head, data = data.split(b"\r\n\r\n", 1)
+if b" 101 " not in head.split(b"\r\n")[0]:
+    sys.exit("handshake refused: %r" % head[:80])
+
+def send_text(obj):
+    payload = json.dumps(obj).encode()
+    mask = os.urandom(4)
+    hdr = bytes([0x81])
+    n = len(payload)
+    if n < 126:
+        hdr += bytes([0x80 | n])
+    else:
+        hdr += bytes([0x80 | 126]) + struct.pack(">H", n)
+    s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+def frames(buf):
+    """Complete frames at the start of buf, and the bytes left over."""
+    out = []
+    while len(buf) >= 2:
+        op, n, i = buf[0] & 0x0f, buf[1] & 0x7f, 2
+        if buf[1] & 0x80:
+            sys.exit("the server masked a frame")
+        if n == 126:
+            if len(buf) < 4: break
+            n, i = struct.unpack(">H", buf[2:4])[0], 4
+        elif n == 127:
+            if len(buf) < 10: break
+            n, i = struct.unpack(">Q", buf[2:10])[0], 10
+        if len(buf) < i + n:
+            break
+        out.append((buf[0] & 0x80, op, buf[i:i + n]))
+        buf = buf[i + n:]
+    return out, buf
+
+send_text({"type": "hello", "token": token, "agent": "slowpoke", "last_event": 0})
+s.settimeout(10)
+while True:
+    got, rest = frames(data)
+    if got:
+        break
+    data += s.recv(4096)
+first = json.loads(got[0][2])
+if first.get("type") != "welcome":
+    sys.exit("no welcome: %r" % first)
+open(os.path.join(tdir, "slow.ready"), "w").close()
+# Stop reading until told to go on.
+while not os.path.exists(os.path.join(tdir, "slow.go")):
+    time.sleep(0.1)
+s.settimeout(20)
+while True:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        sys.exit("the hub neither finished nor closed the connection in 20 s")
+    except ConnectionResetError:
+        chunk = b""
+    if not chunk:
+        break
+    data += chunk
+got, rest = frames(data)
+texts, bye, closed = 0, None, False
+for fin, op, payload in got:
+    if closed:
+        sys.exit("a frame after the close frame")
+    if op == 8:
+        closed = True
+        continue
+    if op != 1 or not fin:
+        sys.exit("unexpected frame: opcode %d fin %d" % (op, fin))
+    try:
+        m = json.loads(payload)
+    except ValueError:
+        sys.exit("truncated or bad frame %d: %r" % (texts + 1, payload[:40]))
+    texts += 1
+    if bye is not None:
+        sys.exit("a frame after the bye: %r" % payload[:60])
+    if m.get("type") == "bye":
+        bye = m.get("code")
+if rest:
+    sys.exit("the connection ended inside a frame (%d bytes left: %r)" % (len(rest), rest[:20]))
+print("frames %d, bye %s, close frame %s" % (texts, bye, closed))
+if bye != "proto.slow":
+    sys.exit("no proto.slow bye")
+PY
+SLOW=$!
+track "$SLOW"
+wait_for 10 test -f "$T/slow.ready" || { cat "$T/slow.out" >&2; fail "the slow console did not say hello"; }
+
+"$SIM" load --count "$COUNT" --rate 100000 --customers 200 >"$T/load.out" 2>&1 ||
+	fail "the hub stalled: not every webhook was answered ($(tail -n 2 "$T/load.out" | tr '\n' ' '))"
+wait_for 30 grep -q 'closing console .*slowpoke.*proto.slow' "$T/hub.log" ||
+	fail "the slow console was not cut off"
+sleep "${SLOW_WAIT:-0}"
+touch "$T/slow.go"
+wait "$SLOW" || { cat "$T/slow.out" >&2; fail "the slow console read a broken stream"; }
+cat "$T/slow.out"
+healthy || fail "the hub is not healthy"
+stop_hub
+echo ok
