@@ -15,6 +15,7 @@
 #include <utf8proc.h>
 
 #include "console.h"
+#include "media.h"
 #include "util.h"
 
 const struct key_binding console_keys[] = {
@@ -697,4 +698,86 @@ console_fuzzy(const char *pat, const char *s)
 		score += 10 * run - (int)(j < 100 ? j : 100) / 10;
 	}
 	return score;
+}
+
+const char *
+console_human_size(int64_t bytes, char out[16])
+{
+	static const char *const units[] = { "kB", "MB", "GB", "TB" };
+	if (bytes <= 0) {
+		snprintf(out, 16, "?");
+		return out;
+	}
+	if (bytes < 1000) {
+		snprintf(out, 16, "%d B", (int)bytes);
+		return out;
+	}
+	double v = (double)bytes / 1000.0;
+	size_t u = 0;
+	/* 999.95 kB would print as "1000.0 kB": move up a unit first. */
+	while (v >= 999.95 && u + 1 < ARRAY_LEN(units)) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(out, 16, "%.1f %s", v, units[u]);
+	return out;
+}
+
+const char *
+console_media_kind(const char *mime, const char *type)
+{
+	const struct media_type *mt = mime != NULL && *mime != '\0' ? media_lookup(mime) : NULL;
+	if (mt != NULL)
+		return media_category_name(mt->category);
+	if (mime != NULL) {
+		static const char *const prefixes[][2] = {
+			{ "image/", "image" }, { "audio/", "audio" }, { "video/", "video" },
+		};
+		for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+			if (strncmp(mime, prefixes[i][0], strlen(prefixes[i][0])) == 0)
+				return prefixes[i][1];
+	}
+	if (type != NULL && *type != '\0' && strcmp(type, "text") != 0)
+		return strcmp(type, "file") == 0 ? "document" : type;
+	return "file";
+}
+
+char *
+console_media_state_line(const char *state, const char *error, const char *code)
+{
+	int has_err = error != NULL && *error != '\0';
+	if (state == NULL || *state == '\0' || strcmp(state, "ready") == 0)
+		return NULL;
+	if (strcmp(state, "refused") == 0)
+		return xasprintf("refused (%s): %s", code != NULL && *code ? code : "media",
+		    has_err ? error : "the hub did not keep this file");
+	if (strcmp(state, "pending") == 0)
+		return has_err ? xasprintf("downloading\u2026 %s", error) :
+		    xstrdup("downloading\u2026");
+	return xasprintf("%s%s%s", state, has_err ? ": " : "", has_err ? error : "");
+}
+
+char *
+console_progress(int64_t done, int64_t total, int width)
+{
+	char a[16], b[16];
+	if (width < 1)
+		width = 1;
+	if (width > 200)
+		width = 200;
+	int pct = total > 0 ? (int)(done * 100 / total) : 0;
+	if (pct > 100)
+		pct = 100;
+	int fill = total > 0 ? (int)((int64_t)width * pct / 100) : 0;
+	struct buf bar = {0};
+	buf_putc(&bar, '[');
+	for (int i = 0; i < width; i++)
+		buf_putc(&bar, i < fill ? '#' : '.');
+	buf_putc(&bar, ']');
+	char *s = total > 0 ?
+	    xasprintf("%s %3d%%  %s of %s", bar.data, pct, console_human_size(done, a),
+	        console_human_size(total, b)) :
+	    xasprintf("%s  %s", bar.data, console_human_size(done, a));
+	buf_free(&bar);
+	return s;
 }

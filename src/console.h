@@ -133,6 +133,25 @@ void cmdline_release(struct cmdline *c);
 char *console_window_left(int64_t last_inbound, int64_t now);
 /* Short age: "now", "5m", "3h", "2d" into out (8 bytes). */
 const char *console_age(int64_t t, int64_t now, char out[8]);
+/* A size for people, decimal as WhatsApp's caps are: "512 B", "1.2 kB",
+ * "3.4 MB", "1.0 GB" (out has 16 bytes; sizes <= 0 give "?"). */
+const char *console_human_size(int64_t bytes, char out[16]);
+/* What a media message is, in one word for the conversation: "image",
+ * "document", "audio", "video" from its MIME type's category, else the
+ * message type ("sticker"), else "file". */
+const char *console_media_kind(const char *mime, const char *type);
+/*
+ * The line describing a message's media state: NULL when it is ready
+ * (nothing to say), "downloading… (ERROR)" while the hub has not got the
+ * file, "refused (CODE): SENTENCE" when the hub refused it.  Arguments
+ * may be NULL or ""; the result is xmalloc'd and not sanitised (error
+ * comes from the hub: sanitise before drawing).
+ */
+char *console_media_state_line(const char *state, const char *error, const char *code);
+/* A progress bar "[#####.....]  45%  1.2 MB of 2.6 MB" (xmalloc'd);
+ * width is the bar's inside, total 0 when unknown. */
+char *console_progress(int64_t done, int64_t total, int width);
+
 /* Fills {{name}} and {{phone}} placeholders of a canned reply (xmalloc'd). */
 char *console_fill_canned(const char *body, const char *name, const char *phone);
 /* Fuzzy match: every character of pat appears in s in order, case-folded

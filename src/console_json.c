@@ -61,6 +61,34 @@ cjson_chats(const struct cache_chat *v, size_t n)
 	return finish(arr);
 }
 
+static json_object *
+str_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_object_new_string(s) : NULL;
+}
+
+/* A message's media: mime, name, size, sha256 (null until the hub has
+ * the file), caption, state, and error/code while pending or refused. */
+static json_object *
+media_object(const struct cache_msg *m)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "mime", json_object_new_string(m->media_mime));
+	json_object_object_add(o, "name", json_object_new_string(m->media_name != NULL ?
+	    m->media_name : ""));
+	json_object_object_add(o, "size", json_object_new_int64(m->media_size));
+	json_object_object_add(o, "sha256", str_or_null(m->media_sha256));
+	json_object_object_add(o, "caption", json_object_new_string(m->media_caption != NULL ?
+	    m->media_caption : ""));
+	json_object_object_add(o, "state", json_object_new_string(m->media_state != NULL &&
+	    *m->media_state != '\0' ? m->media_state : "ready"));
+	if (m->media_error != NULL && *m->media_error != '\0')
+		json_object_object_add(o, "error", json_object_new_string(m->media_error));
+	if (m->media_code != NULL && *m->media_code != '\0')
+		json_object_object_add(o, "code", json_object_new_string(m->media_code));
+	return o;
+}
+
 char *
 cjson_history(const struct cache_msg *v, size_t n)
 {
@@ -79,6 +107,8 @@ cjson_history(const struct cache_msg *v, size_t n)
 		json_object_object_add(o, "agent", json_object_new_string(m->agent));
 		json_object_object_add(o, "time", time_or_null(m->time));
 		json_object_object_add(o, "automated", json_object_new_boolean(m->automated));
+		if (m->media_mime != NULL && *m->media_mime != '\0')
+			json_object_object_add(o, "media", media_object(m));
 		json_object_array_add(arr, o);
 	}
 	return finish(arr);

@@ -17,7 +17,9 @@
  * responding.  xmalloc'd. */
 char *cjson_chats(const struct cache_chat *v, size_t n);
 /* An array of message objects, oldest first: id, direction, type, text,
- * state (out only), reason (failed only), agent, time, automated. */
+ * state (out only), reason (failed only), agent, time, automated, and
+ * for media messages media {mime, name, size, sha256, caption, state,
+ * error, code}. */
 char *cjson_history(const struct cache_msg *v, size_t n);
 
 #endif
