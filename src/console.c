@@ -21,7 +21,7 @@
 const struct key_binding console_keys[] = {
 	{ '?',            KC_BROWSE,   ACT_HELP,            "show this help" },
 	{ CK_F1,          KC_BROWSE | KC_COMPOSER, ACT_HELP, "show this help" },
-	{ ':',            KC_BROWSE,   ACT_COMMAND,         "command line (tag, note, name, brb, canned, rotate, quit)" },
+	{ ':',            KC_BROWSE,   ACT_COMMAND,         "command line (tag, note, name, brb, canned, attach, rotate, quit)" },
 	{ 'q',            KC_BROWSE,   ACT_QUIT,            "quit" },
 	{ CK_CTRL('l'),   KC_BROWSE | KC_COMPOSER, ACT_REDRAW, "redraw the screen" },
 	{ 'j',            KC_BROWSE,   ACT_NEXT_CHAT,       "next chat" },
@@ -52,6 +52,10 @@ const struct key_binding console_keys[] = {
 	{ CK_DOWN,        KC_CONV,     ACT_PAGE_DOWN,       "scroll the conversation down" },
 	{ 'u',            KC_BROWSE,   ACT_FIRST_UNREAD,    "jump to the first unread message" },
 	{ 'G',            KC_BROWSE,   ACT_SCROLL_END,      "jump to the newest message" },
+	{ '[',            KC_BROWSE,   ACT_MEDIA_PREV,      "select the previous media message (newest by default)" },
+	{ ']',            KC_BROWSE,   ACT_MEDIA_NEXT,      "select the next media message" },
+	{ 's',            KC_BROWSE,   ACT_MEDIA_SAVE,      "save the selected media to the download directory" },
+	{ 'o',            KC_BROWSE,   ACT_MEDIA_OPEN,      "save the selected media and open it (xdg-open)" },
 	{ CK_ENTER,       KC_COMPOSER, ACT_SEND,            "send the reply" },
 	{ CK_CTRL('j'),   KC_COMPOSER, ACT_NEWLINE,         "new line in the reply" },
 	{ CK_ALT_ENTER,   KC_COMPOSER, ACT_NEWLINE,         "new line in the reply" },
@@ -560,6 +564,25 @@ cmdline_parse(const char *line, struct cmdline *out, const char **why)
 		*why = "empty command";
 		return -1;
 	}
+	if (strcmp(verb, "attach") == 0) {
+		free(verb);
+		out->verb = CMD_ATTACH;
+		s = skip_space(s);
+		if (*s == '"') {
+			const char *e = strchr(s + 1, '"');
+			if (e != NULL && e > s + 1) {
+				out->arg1 = xstrndup(s + 1, (size_t)(e - s - 1));
+				s = skip_space(e + 1);
+			}
+		} else
+			out->arg1 = next_word(&s);
+		if (out->arg1 == NULL) {
+			*why = "usage: attach PATH [caption]";
+			return -1;
+		}
+		out->arg2 = *s != '\0' ? xstrdup(s) : NULL;
+		return 0;
+	}
 	if (strcmp(verb, "canned") == 0) {
 		free(verb);
 		char *sub = next_word(&s);
@@ -613,7 +636,7 @@ usage:
 		return -1;
 	}
 	free(verb);
-	*why = "unknown command (try tag, untag, note, name, brb, canned, rotate, quit)";
+	*why = "unknown command (try tag, untag, note, name, brb, canned, attach, rotate, quit)";
 	return -1;
 }
 

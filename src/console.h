@@ -40,6 +40,7 @@ enum action {
 	ACT_FOCUS_NEXT, ACT_FOCUS_CONV, ACT_FOCUS_LIST,
 	ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_FIRST_UNREAD, ACT_SCROLL_END,
 	ACT_SEND, ACT_NEWLINE, ACT_EDITOR, ACT_LEAVE, ACT_CANNED_PICK,
+	ACT_MEDIA_SAVE, ACT_MEDIA_OPEN, ACT_MEDIA_PREV, ACT_MEDIA_NEXT,
 	ACT__COUNT
 };
 
@@ -116,14 +117,16 @@ void composer_release(struct composer *c);
 /* The `:` command line: verbs and their arguments. */
 enum cmd_verb {
 	CMD_TAG, CMD_UNTAG, CMD_NOTE, CMD_NAME, CMD_BRB, CMD_CANNED_ADD, CMD_CANNED_RM,
-	CMD_ROTATE, CMD_QUIT, CMD_FILTER, CMD_HELP
+	CMD_ROTATE, CMD_QUIT, CMD_FILTER, CMD_HELP, CMD_ATTACH
 };
 struct cmdline {
 	enum cmd_verb verb;
-	char *arg1;   /* tag, note, name, on|off, canned name, status */
-	char *arg2;   /* canned text */
+	char *arg1;   /* tag, note, name, on|off, canned name, status, attach path */
+	char *arg2;   /* canned text, attach caption (NULL when none) */
 };
-/* Parses "tag vip", "note text…", "canned add NAME TEXT", "brb on", ...
+/* Parses "tag vip", "note text…", "canned add NAME TEXT", "brb on",
+ * "attach PATH [caption…]" (PATH may be "double quoted" when it has
+ * spaces), ...
  * 0 with *out filled (release with cmdline_release), or -1 with *why a
  * static sentence. */
 int  cmdline_parse(const char *line, struct cmdline *out, const char **why);

@@ -113,3 +113,39 @@ cjson_history(const struct cache_msg *v, size_t n)
 	}
 	return finish(arr);
 }
+
+static char *
+get_str(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return xstrdup(json_object_get_string(v));
+}
+
+int
+cjson_upload_answer(const char *body, size_t len, char **sha256, char **mime, int64_t *size,
+    char **code, char **message)
+{
+	*sha256 = *mime = *code = *message = NULL;
+	*size = -1;
+	json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		return -1;
+	json_object *o = len > 0 && len < (size_t)INT32_MAX ?
+	    json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -1;
+	}
+	*sha256 = get_str(o, "sha256");
+	*mime = get_str(o, "mime");
+	*code = get_str(o, "code");
+	*message = get_str(o, "message");
+	json_object *v;
+	if (json_object_object_get_ex(o, "size", &v) && json_object_is_type(v, json_type_int))
+		*size = json_object_get_int64(v);
+	json_object_put(o);
+	return 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * tui_media.c — media in the curses console (see tui_int.h): image
+ * previews, the selected media message, `s` save, `o` open and
+ * `:attach`.
+ *
+ * Nothing here waits: a file not in the local cache is fetched through
+ * the app (a libcurl transfer in the worker thread of net/xfer), and the
+ * action that needed it (a preview, a save) completes in the loop when
+ * the fetch callback arrives.  A preview is rendered once per (digest,
+ * box) and kept in a small table, so scrolling and repaints cost nothing;
+ * a slot used by the paint in progress is never evicted, since the lines
+ * being drawn point into it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "console_json.h"
+#include "console_media.h"
+#include "media.h"
+#include "sniff.h"
+#include "ui/preview.h"
+#include "ui/tui_int.h"
+#include "util.h"
+
+/* ---- previews ------------------------------------------------------- */
+
+static struct tui_preview *
+pv_find(struct tui *t, const char *sha, int cols, int rows)
+{
+	for (int i = 0; i < NPREVIEW; i++)
+		if (t->pv[i].sha[0] != '\0' && strcmp(t->pv[i].sha, sha) == 0 &&
+		    t->pv[i].cols == cols && t->pv[i].rows == rows)
+			return &t->pv[i];
+	return NULL;
+}
+
+static void
+pv_clear(struct tui_preview *s)
+{
+	preview_free(s->p);
+	free(s->err);
+	memset(s, 0, sizeof *s);
+}
+
+/* A free slot, else the least recently used one not used by this paint. */
+static struct tui_preview *
+pv_slot(struct tui *t)
+{
+	struct tui_preview *best = NULL;
+	for (int i = 0; i < NPREVIEW; i++) {
+		struct tui_preview *s = &t->pv[i];
+		if (s->sha[0] == '\0')
+			return s;
+		if (s->stamp == t->pv_tick)
+			continue;
+		if (best == NULL || s->stamp < best->stamp)
+			best = s;
+	}
+	if (best != NULL)
+		pv_clear(best);
+	return best;
+}
+
+/* The fetch for a preview ended: forget the "fetching" slots of sha so
+ * the next paint renders the file, or keep the error to show. */
+static void
+pv_fetched(struct app *a, void *arg, const char *sha, const char *path, const char *error)
+{
+	struct tui *t = a->ui;
+	(void)arg;
+	(void)path;
+	for (int i = 0; i < NPREVIEW; i++) {
+		struct tui_preview *s = &t->pv[i];
+		if (s->sha[0] == '\0' || strcmp(s->sha, sha) != 0 || s->p != NULL)
+			continue;
+		if (error != NULL) {
+			free(s->err);
+			s->err = xstrdup(error);
+		} else
+			pv_clear(s);
+	}
+	t->dirty = 1;
+}
+
+const struct preview *
+tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows, const char **note)
+{
+	*note = NULL;
+	const struct media_type *mt = media_lookup(m->media_mime);
+	if (t->pv_mode == PREVIEW_OFF || mt == NULL || mt->category != MEDIA_IMAGE ||
+	    !mediastore_valid_hash(m->media_sha256) || cols < 4 || rows < 2)
+		return NULL;
+	enum preview_colors colors;
+	if (t->color >= 256)
+		colors = PREVIEW_COLORS_256;
+	else if (t->color > 0 && COLORS >= 16)
+		colors = PREVIEW_COLORS_16;
+	else {
+		*note = "(no preview without colours)";
+		return NULL;
+	}
+	struct tui_preview *s = pv_find(t, m->media_sha256, cols, rows);
+	if (s != NULL) {
+		s->stamp = t->pv_tick;
+		if (s->p == NULL)
+			*note = s->err != NULL ? s->err : "fetching the image\u2026";
+		return s->p;
+	}
+	s = pv_slot(t);
+	if (s == NULL)
+		return NULL;
+	snprintf(s->sha, sizeof s->sha, "%s", m->media_sha256);
+	s->cols = cols;
+	s->rows = rows;
+	s->stamp = t->pv_tick;
+	char *path = app_media_cached(&t->app, m->media_sha256), *cause = NULL;
+	if (path == NULL) {
+		/* A fetch already running for this digest (another box) is shared. */
+		if (app_media_fetch(&t->app, m->media_sha256, media_cap(MEDIA_IMAGE), pv_fetched, NULL,
+		    &cause) != 0)
+			s->err = xasprintf("no preview: %s", cause);
+		free(cause);
+		*note = s->err != NULL ? s->err : "fetching the image\u2026";
+		return NULL;
+	}
+	if (preview_render_file(path, cols, rows, colors, &s->p, &cause) != 0) {
+		s->err = xasprintf("no preview: %s", cause);
+		free(cause);
+		*note = s->err;
+	}
+	free(path);
+	return s->p;
+}
+
+int
+tui_preview_pair(const struct tui *t, int fg, int bg)
+{
+	(void)t;
+	int p = alloc_pair(fg, bg);
+	return p > 0 ? p : 0;
+}
+
+/* ---- the selected media message ----------------------------------- */
+
+int
+tui_media_selected(struct tui *t, struct cache_msg *out)
+{
+	memset(out, 0, sizeof *out);
+	const struct cache_chat *c = tui_sel_chat(t);
+	if (c == NULL || t->app.cache == NULL)
+		return 1;
+	if (t->media_sel != NULL && t->media_sel_phone != NULL &&
+	    strcmp(t->media_sel_phone, c->phone) == 0 &&
+	    cache_msg_get(t->app.cache, t->media_sel, out, NULL) == 0) {
+		if (*out->media_mime != '\0')
+			return 0;
+		cache_msg_release(out);
+	}
+	return cache_msg_media_step(t->app.cache, c->phone, 0, -1, out, NULL) == 0 ? 0 : 1;
+}
+
+static void
+select_id(struct tui *t, const char *phone, const char *id)
+{
+	free(t->media_sel);
+	free(t->media_sel_phone);
+	t->media_sel = id != NULL ? xstrdup(id) : NULL;
+	t->media_sel_phone = phone != NULL ? xstrdup(phone) : NULL;
+	t->dirty = 1;
+}
+
+void
+tui_media_step(struct tui *t, int dir)
+{
+	struct cache_msg cur, next;
+	if (tui_media_selected(t, &cur) != 0) {
+		tui_message(t, 1, "no media in this chat");
+		return;
+	}
+	if (cache_msg_media_step(t->app.cache, cur.phone, cur.seq, dir, &next, NULL) == 0) {
+		select_id(t, next.phone, next.id);
+		cache_msg_release(&next);
+	} else {
+		select_id(t, cur.phone, cur.id);
+		tui_message(t, 0, "no %s media message", dir < 0 ? "older" : "newer");
+	}
+	cache_msg_release(&cur);
+}
+
+/* ---- s and o -------------------------------------------------------- */
+
+struct save_job {
+	char *name, *mime;
+	int   open;
+};
+
+/* Runs xdg-open on path, detached (a grandchild, so no zombie is left),
+ * its output to /dev/null so it cannot draw over curses. */
+static void
+run_opener(struct tui *t, const char *path)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+			setsid();
+			execlp("xdg-open", "xdg-open", path, (char *)NULL);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	if (pid < 0) {
+		tui_message(t, 1, "cannot run xdg-open: %s", strerror(errno));
+		return;
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void
+save_from(struct tui *t, const char *src, const struct save_job *j)
+{
+	char *cause = NULL, *saved = NULL;
+	char *dir = cmedia_download_dir(&cause);
+	if (dir == NULL || cmedia_save(src, dir, j->name, j->mime, &saved, &cause) != 0) {
+		tui_message(t, 1, "cannot save: %s", cause);
+		free(cause);
+		free(dir);
+		return;
+	}
+	free(dir);
+	if (!j->open)
+		tui_message(t, 0, "saved to %s", saved);
+	else if (!cmedia_on_path("xdg-open"))
+		tui_message(t, 1, "saved to %s; xdg-open is not installed, so it was not opened", saved);
+	else {
+		tui_message(t, 0, "saved to %s; opening it", saved);
+		run_opener(t, saved);
+	}
+	free(saved);
+}
+
+static void
+job_free(struct save_job *j)
+{
+	free(j->name);
+	free(j->mime);
+	free(j);
+}
+
+static void
+save_fetched(struct app *a, void *arg, const char *sha, const char *path, const char *error)
+{
+	struct tui *t = a->ui;
+	struct save_job *j = arg;
+	(void)sha;
+	if (path == NULL)
+		tui_message(t, 1, "cannot save: %s", error);
+	else
+		save_from(t, path, j);
+	job_free(j);
+}
+
+void
+tui_media_save(struct tui *t, int open_it)
+{
+	struct cache_msg m;
+	if (tui_media_selected(t, &m) != 0) {
+		tui_message(t, 1, "no media message in this chat");
+		return;
+	}
+	if (strcmp(m.media_state, "refused") == 0)
+		tui_message(t, 1, "refused (%s): %s", *m.media_code ? m.media_code : "media",
+		    m.media_error);
+	else if (!mediastore_valid_hash(m.media_sha256))
+		tui_message(t, 1, "the hub has not got this file yet%s%s", *m.media_error ? ": " : "",
+		    m.media_error);
+	else {
+		struct save_job *j = xcalloc(1, sizeof *j);
+		j->name = xstrdup(m.media_name);
+		j->mime = xstrdup(m.media_mime);
+		j->open = open_it;
+		char *path = app_media_cached(&t->app, m.media_sha256), *cause = NULL;
+		const struct media_type *mt = media_lookup(m.media_mime);
+		if (path != NULL) {
+			save_from(t, path, j);
+			job_free(j);
+		} else if (app_media_fetch(&t->app, m.media_sha256,
+		    mt != NULL ? media_cap(mt->category) : media_cap(MEDIA_DOCUMENT), save_fetched, j,
+		    &cause) != 0) {
+			tui_message(t, 1, "cannot fetch it: %s", cause);
+			free(cause);
+			job_free(j);
+		} else
+			tui_message(t, 0, "fetching %s from the hub\u2026", m.media_name);
+		free(path);
+	}
+	cache_msg_release(&m);
+}
+
+/* ---- :attach -------------------------------------------------------- */
+
+struct upload_job {
+	struct tui *t;
+	char *phone, *caption, *filename;
+	const char *mime;
+	int64_t size;
+};
+
+static void
+up_progress(void *arg, int64_t done, int64_t total)
+{
+	struct upload_job *j = arg;
+	char *bar = console_progress(done, total > 0 ? total : j->size, 20);
+	tui_message(j->t, 0, "uploading %s %s", j->filename, bar);
+	free(bar);
+}
+
+static void
+up_done(void *arg, const struct xfer_result *r)
+{
+	struct upload_job *j = arg;
+	struct tui *t = j->t;
+	char *sha = NULL, *mime = NULL, *code = NULL, *msg = NULL;
+	int64_t size = -1;
+	if (r->body != NULL)
+		cjson_upload_answer(r->body, r->body_len, &sha, &mime, &size, &code, &msg);
+	if (!r->ok)
+		tui_message(t, 1, "upload refused (%s): %s", code != NULL ? code : "upload",
+		    msg != NULL ? msg : r->error);
+	else if (sha == NULL || !mediastore_valid_hash(sha))
+		tui_message(t, 1, "the hub's answer to the upload has no digest");
+	else {
+		char *url = xasprintf("/v1/media/%s", sha);
+		struct proto_media md = {
+			.mime = mime != NULL && media_lookup(mime) != NULL ? mime : j->mime,
+			.url = url, .filename = j->filename,
+			.caption = j->caption != NULL && *j->caption ? j->caption : NULL,
+			.size = size > 0 ? size : j->size, .sha256 = sha,
+		};
+		const char *id = session_send_media(&t->app.sess, j->phone, &md);
+		tui_pend_add(t, id, "send", j->phone, NULL);
+		if (id != NULL)
+			tui_message(t, 0, "sending %s\u2026", j->filename);
+		free(url);
+	}
+	free(sha);
+	free(mime);
+	free(code);
+	free(msg);
+	free(t->upload);
+	t->upload = NULL;
+	free(j->phone);
+	free(j->caption);
+	free(j->filename);
+	free(j);
+	t->dirty = 1;
+}
+
+void
+tui_media_attach(struct tui *t, const char *path, const char *caption)
+{
+	const struct cache_chat *c = tui_sel_chat(t);
+	if (c == NULL) {
+		tui_message(t, 1, "attach: no chat selected");
+		return;
+	}
+	if (t->upload != NULL) {
+		tui_message(t, 1, "attach: %s is still uploading", t->upload);
+		return;
+	}
+	char *cause = NULL;
+	if (t->sniff == NULL && (t->sniff = sniff_new(&cause)) == NULL) {
+		tui_message(t, 1, "attach: %s", cause);
+		free(cause);
+		return;
+	}
+	char *full = path[0] == '~' && path[1] == '/' && getenv("HOME") != NULL ?
+	    xasprintf("%s%s", getenv("HOME"), path + 1) : xstrdup(path);
+	int64_t now = now_s();
+	struct cmedia_out out;
+	const char *code;
+	char *why;
+	if (cmedia_prepare(t->sniff, full, caption, &t->app.sess, c->phone, now, &out, &code,
+	    &why) != 0) {
+		if (code != NULL)
+			tui_message(t, 1, "refused (%s): %s", code, why);
+		else
+			tui_message(t, 1, "attach: %s", why);
+		free(why);
+		free(full);
+		return;
+	}
+	struct limit_verdict v;
+	if (session_check_limits(&t->app.sess, c->phone, now, 1, &v) != 0) {
+		char *lwhy = limits_describe(&v, c->phone);
+		tui_message(t, 1, "refused (%s): %s", v.code, lwhy);
+		free(lwhy);
+		cmedia_out_release(&out);
+		free(full);
+		return;
+	}
+	if (t->app.sess.state != SESS_READY) {
+		tui_message(t, 1, "attach: not connected to the hub (read-only)");
+		cmedia_out_release(&out);
+		free(full);
+		return;
+	}
+	struct upload_job *j = xcalloc(1, sizeof *j);
+	j->t = t;
+	j->phone = xstrdup(c->phone);
+	j->caption = caption != NULL ? xstrdup(caption) : NULL;
+	j->filename = out.filename;
+	j->mime = out.mime;
+	j->size = out.size;
+	out.filename = NULL;
+	if (app_media_upload(&t->app, full, j->mime, j->filename, up_progress, up_done, j,
+	    &cause) != 0) {
+		tui_message(t, 1, "attach: %s", cause);
+		free(cause);
+		free(j->phone);
+		free(j->caption);
+		free(j->filename);
+		free(j);
+	} else {
+		t->upload = xstrdup(j->filename);
+		up_progress(j, 0, j->size);
+	}
+	free(full);
+}
+
+void
+tui_media_release(struct tui *t)
+{
+	for (int i = 0; i < NPREVIEW; i++)
+		pv_clear(&t->pv[i]);
+	sniff_free(t->sniff);
+	t->sniff = NULL;
+	free(t->media_sel);
+	free(t->media_sel_phone);
+	free(t->upload);
+}
