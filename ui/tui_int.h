@@ -87,6 +87,7 @@ struct tui {
 	/* media */
 	char  *media_sel;        /* id of the selected media message, NULL = newest */
 	char  *media_sel_phone;  /* the chat that selection belongs to */
+	char  *media_shown;      /* the selection as last painted (selection or newest) */
 	struct tui_preview pv[NPREVIEW];
 	int    pv_mode;          /* enum preview_mode */
 	unsigned pv_tick;        /* paints, for the preview slots' LRU */

@@ -452,5 +452,6 @@ tui_media_release(struct tui *t)
 	t->sniff = NULL;
 	free(t->media_sel);
 	free(t->media_sel_phone);
+	free(t->media_shown);
 	free(t->upload);
 }

@@ -401,7 +401,7 @@ render_media(struct tui *t, const struct cache_msg *m, int w, struct cline **v, 
 {
 	char size[16];
 	int indent = m->out ? 4 : 2;
-	int sel = t->media_sel != NULL && strcmp(t->media_sel, m->id) == 0;
+	int sel = t->media_shown != NULL && strcmp(t->media_shown, m->id) == 0;
 	const char *kind = console_media_kind(m->media_mime, m->type);
 	char *raw = xasprintf("%s[%s] %s  %s", sel ? "> " : "", kind,
 	    *m->media_name != '\0' ? m->media_name : "(no name)",
@@ -414,8 +414,13 @@ render_media(struct tui *t, const struct cache_msg *m, int w, struct cline **v, 
 		char *clean = text_sanitize_line(st, strlen(st));
 		free(st);
 		int refused = m->media_state != NULL && strcmp(m->media_state, "refused") == 0;
-		cline_push(v, k, cap, clean, refused ? tui_pair(t, CP_ERROR) | A_BOLD :
-		    tui_pair(t, CP_DIM), indent);
+		struct wrap_line *wl;
+		size_t nw = console_wrap(clean, w - indent - 1, &wl);
+		for (size_t j = 0; j < nw; j++)
+			cline_push(v, k, cap, xstrndup(clean + wl[j].start, wl[j].len),
+			    refused ? tui_pair(t, CP_ERROR) | A_BOLD : tui_pair(t, CP_DIM), indent);
+		free(wl);
+		free(clean);
 		return;
 	}
 	preview_lines(t, m, w - indent - 1, v, k, cap, indent);
@@ -585,6 +590,14 @@ paint_conv(struct tui *t)
 				first_unread = i;
 				break;
 			}
+	}
+	/* The media message s and o act on, marked on screen. */
+	struct cache_msg sel;
+	free(t->media_shown);
+	t->media_shown = NULL;
+	if (tui_media_selected(t, &sel) == 0) {
+		t->media_shown = xstrdup(sel.id);
+		cache_msg_release(&sel);
 	}
 	size_t nl;
 	struct cline *lines = render_messages(t, m, n, r.w, &nl, first_unread);
