@@ -330,6 +330,7 @@ run_editor(struct tui *t)
 	}
 	unlink(path);
 	clearok(stdscr, TRUE);
+	t->npix_last = -1;       /* the screen is wiped: images again */
 	t->dirty = 1;
 }
 
@@ -457,6 +458,7 @@ act(struct tui *t, enum action a)
 		break;
 	case ACT_REDRAW:
 		clearok(stdscr, TRUE);
+		t->npix_last = -1;
 		break;
 	case ACT_NEXT_CHAT:
 		select_index(t, t->sel + 1);
@@ -760,6 +762,7 @@ key(struct tui *t, int k)
 	}
 	if (k == CK_RESIZE) {
 		t->dirty = 1;
+		t->npix_last = -1;
 		return;
 	}
 	if (t->msg != NULL && t->mode == M_NORMAL && !t->msg_err) {

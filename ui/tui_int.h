@@ -29,7 +29,10 @@ struct sniff;
 struct tui_preview {
 	char    sha[65];
 	int     cols, rows;         /* the box asked for */
-	struct preview *p;          /* NULL when it could not be rendered */
+	struct preview *p;          /* symbols: NULL when it could not be rendered */
+	char   *seq;                /* kitty/sixel: the image's escape sequence */
+	size_t  seqlen;
+	int     pcols, prows;       /* kitty/sixel: the cells it covers */
 	char   *err;                /* why not */
 	unsigned stamp;             /* paint that last used it */
 };
@@ -91,6 +94,10 @@ struct tui {
 	struct tui_preview pv[NPREVIEW];
 	int    pv_mode;          /* enum preview_mode */
 	unsigned pv_tick;        /* paints, for the preview slots' LRU */
+	/* kitty/sixel: where this paint left room for images (drawn after
+	 * curses' refresh), and what the last paint drew */
+	struct { int y, x; const struct tui_preview *s; } pix[NPREVIEW], pix_last[NPREVIEW];
+	int    npix, npix_last;
 	struct sniff *sniff;     /* libmagic, loaded at the first :attach */
 	char  *upload;           /* the upload in progress: its status line, or NULL */
 	int    dirty;
@@ -137,6 +144,13 @@ void tui_set_sel_phone(struct tui *t, const char *phone);
  * file is not cached.  Valid until the next paint. */
 const struct preview *tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows,
                                       const char **note);
+/* kitty/sixel: the slot of image message m for cols x rows cells once its
+ * sequence is ready (else NULL, *note as above). */
+const struct tui_preview *tui_preview_pixels(struct tui *t, const struct cache_msg *m, int cols,
+                                             int rows, const char **note);
+/* kitty/sixel: writes the images this paint made room for, after
+ * curses' refresh (only when something moved). */
+void tui_preview_flush(struct tui *t);
 /* The colour pair (extended: may exceed 255) for a preview cell's colours. */
 int  tui_preview_pair(const struct tui *t, int fg, int bg);
 /* The media message `s`/`o` act on in the selected chat: the selection,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ static void
 pv_clear(struct tui_preview *s)
 {
 	preview_free(s->p);
+	free(s->seq);
 	free(s->err);
 	memset(s, 0, sizeof *s);
 }
@@ -79,7 +81,7 @@ pv_fetched(struct app *a, void *arg, const char *sha, const char *path, const ch
 	(void)path;
 	for (int i = 0; i < NPREVIEW; i++) {
 		struct tui_preview *s = &t->pv[i];
-		if (s->sha[0] == '\0' || strcmp(s->sha, sha) != 0 || s->p != NULL)
+		if (s->sha[0] == '\0' || strcmp(s->sha, sha) != 0 || s->p != NULL || s->seq != NULL)
 			continue;
 		if (error != NULL) {
 			free(s->err);
@@ -90,29 +92,26 @@ pv_fetched(struct app *a, void *arg, const char *sha, const char *path, const ch
 	t->dirty = 1;
 }
 
-const struct preview *
-tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows, const char **note)
+/*
+ * The slot of image message m for a box, rendered with render() once the
+ * file is in the local cache (fetching it first).  NULL when there is no
+ * room for it; *note says why there is no picture yet.
+ */
+static struct tui_preview *
+pv_lookup(struct tui *t, const struct cache_msg *m, int cols, int rows, const char **note,
+    int (*render)(struct tui *, struct tui_preview *, const char *, char **))
 {
 	*note = NULL;
 	const struct media_type *mt = media_lookup(m->media_mime);
 	if (t->pv_mode == PREVIEW_OFF || mt == NULL || mt->category != MEDIA_IMAGE ||
 	    !mediastore_valid_hash(m->media_sha256) || cols < 4 || rows < 2)
 		return NULL;
-	enum preview_colors colors;
-	if (t->color >= 256)
-		colors = PREVIEW_COLORS_256;
-	else if (t->color > 0 && COLORS >= 16)
-		colors = PREVIEW_COLORS_16;
-	else {
-		*note = "(no preview without colours)";
-		return NULL;
-	}
 	struct tui_preview *s = pv_find(t, m->media_sha256, cols, rows);
 	if (s != NULL) {
 		s->stamp = t->pv_tick;
-		if (s->p == NULL)
+		if (s->p == NULL && s->seq == NULL)
 			*note = s->err != NULL ? s->err : "fetching the image\u2026";
-		return s->p;
+		return s;
 	}
 	s = pv_slot(t);
 	if (s == NULL)
@@ -129,15 +128,114 @@ tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows, co
 			s->err = xasprintf("no preview: %s", cause);
 		free(cause);
 		*note = s->err != NULL ? s->err : "fetching the image\u2026";
-		return NULL;
+		return s;
 	}
-	if (preview_render_file(path, cols, rows, colors, &s->p, &cause) != 0) {
+	int mode = t->pv_mode;
+	if (render(t, s, path, &cause) != 0 && t->pv_mode != mode) {
+		/* Pixels turned out unsupported: symbols from now on. */
+		free(cause);
+		free(path);
+		pv_clear(s);
+		return NULL;
+	} else if (cause != NULL) {
 		s->err = xasprintf("no preview: %s", cause);
 		free(cause);
 		*note = s->err;
 	}
 	free(path);
-	return s->p;
+	return s;
+}
+
+static int
+render_symbols(struct tui *t, struct tui_preview *s, const char *path, char **cause)
+{
+	enum preview_colors colors = t->color >= 256 ? PREVIEW_COLORS_256 : PREVIEW_COLORS_16;
+	return preview_render_file(path, s->cols, s->rows, colors, &s->p, cause);
+}
+
+const struct preview *
+tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows, const char **note)
+{
+	*note = NULL;
+	if (t->color < 256 && !(t->color > 0 && COLORS >= 16)) {
+		if (media_lookup(m->media_mime) != NULL &&
+		    media_lookup(m->media_mime)->category == MEDIA_IMAGE)
+			*note = "(no preview without colours)";
+		return NULL;
+	}
+	struct tui_preview *s = pv_lookup(t, m, cols, rows, note, render_symbols);
+	return s != NULL ? s->p : NULL;
+}
+
+/* A cell's size in pixels, from the terminal (10x20 when it does not say). */
+static void
+cell_size(int *w, int *h)
+{
+	struct winsize ws;
+	*w = *h = 0;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*w = ws.ws_xpixel / ws.ws_col;
+		*h = ws.ws_ypixel / ws.ws_row;
+	}
+}
+
+static int
+render_pixels(struct tui *t, struct tui_preview *s, const char *path, char **cause)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		*cause = xasprintf("cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	struct buf b = {0};
+	char chunk[65536];
+	size_t k;
+	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= (size_t)media_cap(MEDIA_IMAGE))
+		buf_append(&b, chunk, k);
+	fclose(f);
+	int cw, ch;
+	cell_size(&cw, &ch);
+	int r = preview_render_pixels(b.data, b.len, (enum preview_mode)t->pv_mode, NULL, s->cols,
+	    s->rows, cw, ch, &s->seq, &s->seqlen, &s->pcols, &s->prows, cause);
+	buf_free(&b);
+	if (r != 0 && strstr(*cause, "this terminal has no") != NULL) {
+		log_warn("%s: image previews fall back to symbols", *cause);
+		t->pv_mode = PREVIEW_SYMBOLS;
+	}
+	return r;
+}
+
+const struct tui_preview *
+tui_preview_pixels(struct tui *t, const struct cache_msg *m, int cols, int rows, const char **note)
+{
+	struct tui_preview *s = pv_lookup(t, m, cols, rows, note, render_pixels);
+	return s != NULL && s->seq != NULL ? s : NULL;
+}
+
+void
+tui_preview_flush(struct tui *t)
+{
+	int same = t->npix == t->npix_last;
+	for (int i = 0; same && i < t->npix; i++)
+		same = t->pix[i].y == t->pix_last[i].y && t->pix[i].x == t->pix_last[i].x &&
+		    t->pix[i].s == t->pix_last[i].s;
+	if (same)
+		return;
+	/* kitty keeps images apart from the text: remove the old placements. */
+	if (t->pv_mode == PREVIEW_KITTY && t->npix_last > 0)
+		fputs("\033_Ga=d\033\\", stdout);
+	for (int i = 0; i < t->npix; i++) {
+		printf("\033[%d;%dH", t->pix[i].y + 1, t->pix[i].x + 1);
+		fwrite(t->pix[i].s->seq, 1, t->pix[i].s->seqlen, stdout);
+	}
+	fflush(stdout);
+	memcpy(t->pix_last, t->pix, sizeof t->pix);
+	t->npix_last = t->npix;
+	/* Put curses' cursor back where curses believes it is. */
+	int y, x;
+	getyx(stdscr, y, x);
+	printf("\033[%d;%dH", y + 1, x + 1);
+	fflush(stdout);
 }
 
 int

@@ -325,6 +325,7 @@ struct cline {
 	struct fmt_span *own;   /* spans this line frees (the message's first line) */
 	const struct preview *pv;   /* a row of an image preview (not owned) */
 	int     pv_row;
+	const struct tui_preview *pix;  /* kitty/sixel: the first row of the image's room */
 };
 
 static void
@@ -375,6 +376,25 @@ preview_lines(struct tui *t, const struct cache_msg *m, int w, struct cline **v,
 {
 	int cols = w < 40 ? w : 40, rows = 12;
 	const char *note = NULL;
+	if (t->pv_mode == PREVIEW_SIXEL || t->pv_mode == PREVIEW_KITTY) {
+		/* Blank lines for curses; the picture goes there after refresh. */
+		const struct tui_preview *s = tui_preview_pixels(t, m, cols, rows, &note);
+		if (s == NULL && t->pv_mode == PREVIEW_SYMBOLS)
+			goto symbols;           /* the terminal had no pixels after all */
+		if (s == NULL) {
+			if (note != NULL)
+				cline_push(v, k, cap, text_sanitize_line(note, strlen(note)),
+				    tui_pair(t, CP_DIM), indent);
+			return;
+		}
+		for (int r = 0; r < s->prows; r++) {
+			struct cline *l = cline_push(v, k, cap, xstrdup(""), 0, indent);
+			if (r == 0)
+				l->pix = s;
+		}
+		return;
+	}
+symbols:;
 	const struct preview *p = tui_preview_get(t, m, cols, rows, &note);
 	if (p == NULL) {
 		if (note != NULL)
@@ -519,6 +539,13 @@ render_messages(struct tui *t, const struct cache_msg *m, size_t n, int w, size_
 static void
 draw_cline(struct tui *t, int y, int x, int w, const struct cline *l)
 {
+	if (l->pix != NULL && t->npix < NPREVIEW) {
+		t->pix[t->npix].y = y;
+		t->pix[t->npix].x = x + l->indent;
+		t->pix[t->npix].s = l->pix;
+		t->npix++;
+		return;
+	}
 	if (l->pv != NULL) {
 		for (int c = 0; c < l->pv->cols && l->indent + c < w; c++) {
 			const struct preview_cell *cell = preview_cell(l->pv, c, l->pv_row);
@@ -817,6 +844,7 @@ tui_paint(struct tui *t)
 	}
 	list_reload(t);
 	t->pv_tick++;
+	t->npix = 0;
 	paint_title(t);
 	paint_banner(t);
 	paint_list(t);
@@ -843,6 +871,8 @@ tui_paint(struct tui *t)
 	} else
 		curs_set(0);
 	refresh();
+	if (t->mode == M_NORMAL)
+		tui_preview_flush(t);
 	t->dirty = 0;
 	bench_note(t);
 }
