@@ -2,8 +2,8 @@
  * xfer.c — the console's media transfers on libcurl (see xfer.h).
  *
  * Design: one worker thread owns a curl multi handle and sleeps in
- * curl_multi_poll().  The loop thread hands it requests through a locked
- * queue and wakes it with curl_multi_wakeup(); the worker hands back
+ * lc.multi_poll().  The loop thread hands it requests through a locked
+ * queue and wakes it with lc.multi_wakeup(); the worker hands back
  * finished transfers (and progress, at most every 100 ms per transfer)
  * through another locked list, writing one byte to a pipe so that the
  * loop's poll(2) wakes and calls xfer_dispatch().  Everything the worker
@@ -24,10 +24,75 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+
 #include <curl/curl.h>
 
 #include "net/xfer.h"
 #include "util.h"
+
+/*
+ * libcurl is loaded when the first transfer starts, not when the console
+ * starts: it pulls in a TLS library, Kerberos, LDAP... whose loading and
+ * constructors would add tens of milliseconds to every console's first
+ * paint, for a feature used now and then.  The functions used are one
+ * table, filled by dlsym().
+ */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+	CURLMcode (*multi_wakeup)(CURLM *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	const char *(*multi_strerror)(CURLMcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lc;
+
+#define LC(f) { "curl_" #f, (void **)&lc.f }
+static const struct { const char *name; void **slot; } lc_syms[] = {
+	LC(global_init), LC(easy_init), LC(easy_cleanup), LC(easy_setopt), LC(easy_getinfo),
+	LC(easy_strerror), LC(multi_init), LC(multi_add_handle), LC(multi_remove_handle),
+	LC(multi_perform), LC(multi_info_read), LC(multi_poll), LC(multi_wakeup),
+	LC(multi_cleanup), LC(multi_strerror), LC(slist_append), LC(slist_free_all),
+};
+
+/* Loads libcurl and initialises it (once).  0 / -1 with *cause. */
+static int
+lc_load(char **cause)
+{
+	static int loaded;
+	if (loaded)
+		return 0;
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		*cause = xasprintf("cannot load libcurl: %s", dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(lc_syms); i++) {
+		*lc_syms[i].slot = dlsym(h, lc_syms[i].name);
+		if (*lc_syms[i].slot == NULL) {
+			*cause = xasprintf("cannot load libcurl: no %s", lc_syms[i].name);
+			dlclose(h);
+			return -1;
+		}
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*cause = xstrdup("cannot initialise libcurl");
+		return -1;
+	}
+	loaded = 1;     /* kept loaded: curl_global_cleanup is never safe to race */
+	return 0;
+}
 
 #define XFER_BODY_MAX (64 * 1024)
 #define XFER_PROGRESS_MS 100
@@ -100,8 +165,8 @@ req_free(struct req *r)
 	if (r == NULL)
 		return;
 	if (r->easy != NULL)
-		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->headers);
+		lc.easy_cleanup(r->easy);
+	lc.slist_free_all(r->headers);
 	media_writer_abort(r->w);
 	if (r->f != NULL)
 		fclose(r->f);
@@ -122,7 +187,7 @@ on_fetch_data(char *p, size_t size, size_t n, void *arg)
 	struct req *r = arg;
 	char *cause = NULL;
 	long status = 0;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	lc.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status / 100 != 2) {
 		/* An error page: keep a little of it for the message. */
 		if (r->body.len < 512)
@@ -201,13 +266,13 @@ static void
 finish(struct req *r, CURLcode cc)
 {
 	struct xfer_result *res = &r->res;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res->status);
+	lc.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res->status);
 	char *cause = NULL;
 	if (cc != CURLE_OK) {
 		if (r->werr != NULL)
 			res->error = xstrdup(r->werr);
 		else
-			res->error = xasprintf("%s", r->err[0] != '\0' ? r->err : curl_easy_strerror(cc));
+			res->error = xasprintf("%s", r->err[0] != '\0' ? r->err : lc.easy_strerror(cc));
 		res->over_cap = r->over_cap;
 	} else if (res->status / 100 != 2) {
 		res->error = xasprintf("HTTP %ld from the hub", res->status);
@@ -252,17 +317,17 @@ worker(void *arg)
 			in = r->next;
 			r->next = x->running;
 			x->running = r;
-			CURLMcode mc = curl_multi_add_handle(x->multi, r->easy);
+			CURLMcode mc = lc.multi_add_handle(x->multi, r->easy);
 			if (mc != CURLM_OK) {
-				snprintf(r->err, sizeof r->err, "%s", curl_multi_strerror(mc));
+				snprintf(r->err, sizeof r->err, "%s", lc.multi_strerror(mc));
 				r->res.error = xasprintf("cannot start the transfer: %s", r->err);
 			}
 		}
 		int still = 0;
-		curl_multi_perform(x->multi, &still);
+		lc.multi_perform(x->multi, &still);
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(x->multi, &left)) != NULL) {
+		while ((msg = lc.multi_info_read(x->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			struct req **p = &x->running;
@@ -273,7 +338,7 @@ worker(void *arg)
 			struct req *r = *p;
 			*p = r->next;
 			CURLcode cc = msg->data.result;
-			curl_multi_remove_handle(x->multi, r->easy);
+			lc.multi_remove_handle(x->multi, r->easy);
 			finish(r, cc);
 			pthread_mutex_lock(&x->mu);
 			r->next = x->finished;
@@ -295,12 +360,12 @@ worker(void *arg)
 			pthread_mutex_unlock(&x->mu);
 			poke(x);
 		}
-		curl_multi_poll(x->multi, NULL, 0, 1000, NULL);
+		lc.multi_poll(x->multi, NULL, 0, 1000, NULL);
 	}
 	while (x->running != NULL) {
 		struct req *r = x->running;
 		x->running = r->next;
-		curl_multi_remove_handle(x->multi, r->easy);
+		lc.multi_remove_handle(x->multi, r->easy);
 		req_free(r);
 	}
 	return NULL;
@@ -311,14 +376,8 @@ worker(void *arg)
 struct xfer *
 xfer_new(char **cause)
 {
-	static int global;
-	if (!global) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			*cause = xstrdup("cannot initialise libcurl");
-			return NULL;
-		}
-		global = 1;
-	}
+	if (lc_load(cause) != 0)
+		return NULL;
 	struct xfer *x = xcalloc(1, sizeof *x);
 	x->pipe[0] = x->pipe[1] = -1;
 	if (pipe2(x->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -326,7 +385,7 @@ xfer_new(char **cause)
 		free(x);
 		return NULL;
 	}
-	x->multi = curl_multi_init();
+	x->multi = lc.multi_init();
 	if (x->multi == NULL) {
 		*cause = xstrdup("cannot create a libcurl multi handle");
 		goto fail;
@@ -335,7 +394,7 @@ xfer_new(char **cause)
 	if (pthread_create(&x->th, NULL, worker, x) != 0) {
 		*cause = xstrdup("cannot start the transfer thread");
 		pthread_mutex_destroy(&x->mu);
-		curl_multi_cleanup(x->multi);
+		lc.multi_cleanup(x->multi);
 		goto fail;
 	}
 	x->started = 1;
@@ -355,7 +414,7 @@ xfer_free(struct xfer *x)
 	pthread_mutex_lock(&x->mu);
 	x->quit = 1;
 	pthread_mutex_unlock(&x->mu);
-	curl_multi_wakeup(x->multi);
+	lc.multi_wakeup(x->multi);
 	pthread_join(x->th, NULL);
 	struct req *lists[] = { x->incoming, x->finished };
 	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
@@ -369,7 +428,7 @@ xfer_free(struct xfer *x)
 		x->tracked = t->next;
 		free(t);
 	}
-	curl_multi_cleanup(x->multi);
+	lc.multi_cleanup(x->multi);
 	pthread_mutex_destroy(&x->mu);
 	close(x->pipe[0]);
 	close(x->pipe[1]);
@@ -459,7 +518,7 @@ req_new(struct xfer *x, enum req_kind kind, const char *url, const char *token,
 	r->progress = progress;
 	r->done = done;
 	r->arg = arg;
-	r->easy = curl_easy_init();
+	r->easy = lc.easy_init();
 	if (r->easy == NULL) {
 		*cause = xstrdup("cannot create a libcurl handle");
 		free(r->url);
@@ -467,23 +526,23 @@ req_new(struct xfer *x, enum req_kind kind, const char *url, const char *token,
 		return NULL;
 	}
 	char *auth = xasprintf("Authorization: Bearer %s", token);
-	r->headers = curl_slist_append(r->headers, auth);
+	r->headers = lc.slist_append(r->headers, auth);
 	free(auth);
 	/* The hub answers at once; no 100-continue round trip. */
-	r->headers = curl_slist_append(r->headers, "Expect:");
+	r->headers = lc.slist_append(r->headers, "Expect:");
 	CURL *e = r->easy;
 	int bad = 0;
-	bad |= curl_easy_setopt(e, CURLOPT_URL, r->url) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->err) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_XFERINFODATA, r) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, r) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_URL, r->url) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_ERRORBUFFER, r->err) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_XFERINFODATA, r) != CURLE_OK;
+	bad |= lc.easy_setopt(e, CURLOPT_PRIVATE, r) != CURLE_OK;
 	if (bad) {
 		*cause = xstrdup("cannot set up a libcurl handle");
 		req_free(r);
@@ -504,7 +563,7 @@ req_queue(struct xfer *x, struct req *r)
 	r->next = x->incoming;
 	x->incoming = r;
 	pthread_mutex_unlock(&x->mu);
-	curl_multi_wakeup(x->multi);
+	lc.multi_wakeup(x->multi);
 }
 
 int
@@ -523,11 +582,11 @@ xfer_fetch(struct xfer *x, const char *url, const char *token, struct mediastore
 	r->expect = xstrdup(expect);
 	r->cap = cap;
 	int bad = 0;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_fetch_data) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_fetch_data) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK;
 	if (cap > 0)
-		bad |= curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap) != CURLE_OK;
+		bad |= lc.easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap) != CURLE_OK;
 	if (bad) {
 		*cause = xstrdup("cannot set up a libcurl handle");
 		req_free(r);
@@ -579,19 +638,19 @@ xfer_upload(struct xfer *x, const char *url, const char *token, const char *path
 	char *ct = xasprintf("Content-Type: %s", mime);
 	char *pct = xfer_pct_encode(filename);
 	char *cd = xasprintf("Content-Disposition: attachment; filename*=UTF-8''%s", pct);
-	r->headers = curl_slist_append(r->headers, ct);
-	r->headers = curl_slist_append(r->headers, cd);
+	r->headers = lc.slist_append(r->headers, ct);
+	r->headers = lc.slist_append(r->headers, cd);
 	free(ct);
 	free(pct);
 	free(cd);
 	int bad = 0;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_POST, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->fsize) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, on_upload_read) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_READDATA, r) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_upload_answer) != CURLE_OK;
-	bad |= curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_POST, 1L) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->fsize) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_READFUNCTION, on_upload_read) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_READDATA, r) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_upload_answer) != CURLE_OK;
+	bad |= lc.easy_setopt(r->easy, CURLOPT_WRITEDATA, r) != CURLE_OK;
 	if (bad) {
 		*cause = xstrdup("cannot set up a libcurl handle");
 		req_free(r);
