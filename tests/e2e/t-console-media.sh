@@ -31,8 +31,9 @@ d = sys.argv[1]
 def chunk(t, b):
     return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
 def png(w, h, seed):
-    rows = b''.join(b'\0' + bytes(((x * 8 + seed) % 256, (y * 8) % 256, (x * y + seed) % 256)
-                                  for x in range(w)) for y in range(h))
+    rows = b''.join(b'\0' + bytes(v for x in range(w) for v in
+                                  ((x * 8 + seed) % 256, (y * 8) % 256, (x * y + seed) % 256))
+                    for y in range(h))
     return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) +
             chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
 def pdf(word):
