@@ -60,7 +60,11 @@ open(d + '/big.png', 'wb').write(png(4, 4, 1) + b'\0' * (6 * 1000 * 1000))
 EOF
 cp /bin/true "$S/x.pdf"
 
-CONSOLE_ENV="XDG_DOWNLOAD_DIR=$T/dl XDG_CACHE_HOME=$T/c-a/cache"
+# A stand-in xdg-open that records what it was asked to open.
+mkdir -p "$T/bin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$1" >>"%s/opened"\n' "$T" >"$T/bin/xdg-open"
+chmod +x "$T/bin/xdg-open"
+CONSOLE_ENV="XDG_DOWNLOAD_DIR=$T/dl XDG_CACHE_HOME=$T/c-a/cache PATH=$T/bin:$PATH"
 console a "$AGENT_LINK" alice
 wait_screen 10 a 'online' || fail "the console did not connect"
 
@@ -106,6 +110,10 @@ done
 keys a '['
 keys a s
 wait_screen 15 a "saved to $T/dl/clip\.mp4" || fail "[ then s did not save the previous media"
+# o saves a copy and opens that copy, never the cached file.
+keys a o
+wait_for 10 test -s "$T/opened" || fail "o did not run xdg-open"
+[ "$(cat "$T/opened")" = "$T/dl/clip (2).mp4" ] || fail "o opened '$(cat "$T/opened")'"
 
 # ---- history --json and wadesk save -----------------------------------
 wadesk --link "$AGENT_LINK" history "$PH" --json >"$T/h.json" || fail "history --json failed"
