@@ -24,11 +24,13 @@ collect(char *data, size_t size, size_t n, void *user)
 	return size * n;
 }
 
-int
-sim_client_request(const char *base, const char *method, const char *path, const char *form,
-                   long *status, char **body, size_t *len, char **cause)
+static int
+client_request(const char *base, const char *method, const char *path, const char *type,
+               const void *data, size_t datalen, long *status, char **body, size_t *len,
+               char **cause)
 {
 	struct buf b = { 0 };
+	struct curl_slist *headers = NULL;
 	char err[CURL_ERROR_SIZE] = "";
 	char *url = xasprintf("%s%s", base, path);
 	CURL *c;
@@ -52,15 +54,26 @@ sim_client_request(const char *base, const char *method, const char *path, const
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+		rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, data != NULL && datalen > 1000000 ? 120000L
+		                                                                               : 10000L);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (rc == CURLE_OK && form != NULL)
-		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-	if (rc == CURLE_OK && form == NULL && strcmp(method, "POST") == 0)
+	if (rc == CURLE_OK && type != NULL) {
+		char *h = xasprintf("Content-Type: %s", type);
+		headers = curl_slist_append(NULL, h);
+		free(h);
+		rc = headers != NULL ? curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers)
+		                     : CURLE_OUT_OF_MEMORY;
+	}
+	if (rc == CURLE_OK && data != NULL)
+		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)datalen);
+	if (rc == CURLE_OK && data != NULL)
+		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+	if (rc == CURLE_OK && data == NULL && strcmp(method, "POST") == 0)
 		rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(c);
+	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
 		*cause = xasprintf("cannot reach the sim at %s: %s", base,
 		                   err[0] != '\0' ? err : curl_easy_strerror(rc));
@@ -76,6 +89,22 @@ sim_client_request(const char *base, const char *method, const char *path, const
 	*len = b.len;
 	*body = buf_steal(&b);
 	return 0;
+}
+
+int
+sim_client_request(const char *base, const char *method, const char *path, const char *form,
+                   long *status, char **body, size_t *len, char **cause)
+{
+	return client_request(base, method, path, NULL, form, form != NULL ? strlen(form) : 0,
+	                      status, body, len, cause);
+}
+
+int
+sim_client_upload(const char *base, const char *path, const void *data, size_t datalen,
+                  long *status, char **body, size_t *len, char **cause)
+{
+	return client_request(base, "POST", path, "application/octet-stream",
+	                      data != NULL ? data : "", datalen, status, body, len, cause);
 }
 
 /* ---- The load generator ---- */

@@ -42,6 +42,10 @@ int sim_server_run(struct sim *s, const struct sim_server_opts *opts, char **cau
 int sim_client_request(const char *base, const char *method, const char *path,
                        const char *form, long *status, char **body, size_t *len, char **cause);
 
+/* As sim_client_request, POSTing datalen raw bytes as application/octet-stream. */
+int sim_client_upload(const char *base, const char *path, const void *data, size_t datalen,
+                      long *status, char **body, size_t *len, char **cause);
+
 struct sim_load_opts {
 	const char   *callback;     /* the webhook URL */
 	const char   *app;

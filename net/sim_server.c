@@ -4,7 +4,8 @@
  * callbacks, both driven from the lws loop so that nothing ever blocks.
  *
  * HTTP: a request's headers arrive in LWS_CALLBACK_HTTP, a POST body in
- * LWS_CALLBACK_HTTP_BODY chunks (capped at 1 MiB, 413 beyond), and at
+ * LWS_CALLBACK_HTTP_BODY chunks (capped at 1 MiB, SIM_UPLOAD_MAX for
+ * /sim/upload; 413 beyond), and at
  * LWS_CALLBACK_HTTP_BODY_COMPLETION (or at once for GET) the model
  * answers (sim_handle).  The answer is written from LWS_CALLBACK_HTTP_
  * WRITEABLE only: headers first, then the body in chunks.
@@ -14,6 +15,12 @@
  * millisecond while transfers are in flight, to drive curl_multi_perform
  * without blocking.  Posts about one customer go out one at a time, so
  * that without --chaos a message's events arrive in order.
+ *
+ * Outbound media: the model's downloads (sim_fetch_next) run on the same
+ * curl multi handle, at most FETCHES_MAX at once, each collected in memory
+ * up to its cap (CURLOPT_MAXFILESIZE_LARGE and the write callback both
+ * stop it), http and https only, three redirects at most; the outcome
+ * goes back to the model (sim_fetch_done).
  *
  * Signals only set a flag and call lws_cancel_service().
  */
@@ -32,6 +39,7 @@
 
 #define BODY_MAX     (1024 * 1024)
 #define POSTS_MAX    32          /* callbacks in flight */
+#define FETCHES_MAX  8           /* media downloads in flight */
 #define SAVE_EVERY   1000        /* ms */
 
 static volatile sig_atomic_t stopping;
@@ -42,6 +50,11 @@ struct transfer {
 	struct curl_slist *headers;
 	struct sim_post   post;
 	char              errbuf[CURL_ERROR_SIZE];
+	/* A media download instead of a callback: */
+	int               is_fetch;
+	struct sim_fetch  fetch;
+	struct buf        data;
+	int               over_cap;
 };
 
 struct server {
@@ -53,6 +66,8 @@ struct server {
 	const char        *state;
 	struct transfer   *xfer[POSTS_MAX];
 	unsigned           nxfer;
+	struct transfer   *fetches[FETCHES_MAX];
+	unsigned           nfetches;
 	struct sim_post   *held;     /* popped, waiting for their customer's turn */
 	size_t             nheld, capheld;
 	int64_t            last_save;
@@ -65,6 +80,7 @@ static struct server *the_server;
 
 struct pss {
 	struct buf   body;
+	size_t       body_max;
 	int          too_big;
 	int          is_post;
 	char        *path;
@@ -215,13 +231,134 @@ posts_pump(struct server *sv, int64_t now)
 	}
 }
 
+/* ---- Outbound media downloads ---- */
+
+static size_t
+fetch_write(char *data, size_t size, size_t n, void *user)
+{
+	struct transfer *t = user;
+	if ((int64_t)(t->data.len + size * n) > t->fetch.cap) {
+		t->over_cap = 1;
+		return 0;                /* aborts the transfer */
+	}
+	buf_append(&t->data, data, size * n);
+	return size * n;
+}
+
+static void
+fetch_report(struct server *sv, struct transfer *t, CURLcode result)
+{
+	struct sim_fetch_result r = { 0 };
+	char *type = NULL;
+	long status = 0;
+
+	if (t->easy != NULL && curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		status = 0;
+	if (t->easy != NULL && curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &type) != CURLE_OK)
+		type = NULL;
+	r.over_cap = t->over_cap || result == CURLE_FILESIZE_EXCEEDED;
+	r.answered = r.over_cap || (result == CURLE_OK && status > 0);
+	r.status = status;
+	r.error = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(result);
+	r.content_type = type;
+	r.data = t->data.data != NULL ? t->data.data : "";
+	r.len = t->data.len;
+	if (!r.answered || status != 200)
+		log_warn("media download %s failed: %s", t->fetch.url,
+		         r.answered ? "HTTP error" : r.error);
+	sim_fetch_done(sv->sim, t->fetch.id, &r, now_ms());
+}
+
+static void
+fetch_free(struct transfer *t)
+{
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	buf_free(&t->data);
+	free(t->fetch.url);
+	free(t);
+}
+
+static void
+fetch_start(struct server *sv, struct sim_fetch *f)
+{
+	struct transfer *t = xcalloc(1, sizeof *t);
+	CURLcode rc = CURLE_OK;
+
+	t->is_fetch = 1;
+	t->fetch = *f;
+	t->easy = curl_easy_init();
+	if (t->easy == NULL)
+		rc = CURLE_FAILED_INIT;
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_URL, t->fetch.url);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_MAXREDIRS, 3L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->fetch.cap);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_LOW_SPEED_TIME, 30L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, fetch_write);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	if (rc == CURLE_OK && curl_multi_add_handle(sv->multi, t->easy) != CURLM_OK)
+		rc = CURLE_FAILED_INIT;
+	if (rc != CURLE_OK) {
+		snprintf(t->errbuf, sizeof t->errbuf, "cannot start the download: %s",
+		         curl_easy_strerror(rc));
+		fetch_report(sv, t, rc);
+		fetch_free(t);
+		return;
+	}
+	sv->fetches[sv->nfetches++] = t;
+}
+
+static void
+fetch_finish(struct server *sv, struct transfer *t, CURLcode result)
+{
+	for (unsigned i = 0; i < sv->nfetches; i++) {
+		if (sv->fetches[i] == t) {
+			sv->fetches[i] = sv->fetches[--sv->nfetches];
+			break;
+		}
+	}
+	fetch_report(sv, t, result);
+	curl_multi_remove_handle(sv->multi, t->easy);
+	fetch_free(t);
+}
+
+static void
+fetches_pump(struct server *sv)
+{
+	struct sim_fetch f;
+	while (sv->nfetches < FETCHES_MAX && sim_fetch_next(sv->sim, &f))
+		fetch_start(sv, &f);
+}
+
 static void
 curl_drive(struct server *sv)
 {
 	CURLMsg *m;
 	int running, left;
 
-	if (sv->nxfer == 0)
+	if (sv->nxfer == 0 && sv->nfetches == 0)
 		return;
 	if (curl_multi_perform(sv->multi, &running) != CURLM_OK)
 		log_warn("curl_multi_perform failed");
@@ -232,7 +369,10 @@ curl_drive(struct server *sv)
 		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t) != CURLE_OK ||
 		    t == NULL)
 			continue;
-		post_finish(sv, t, m->data.result);
+		if (t->is_fetch)
+			fetch_finish(sv, t, m->data.result);
+		else
+			post_finish(sv, t, m->data.result);
 	}
 }
 
@@ -258,13 +398,14 @@ on_timer(lws_sorted_usec_list_t *sul)
 
 	sim_tick(sv->sim, now);
 	curl_drive(sv);
+	fetches_pump(sv);
 	posts_pump(sv, now);
 	curl_drive(sv);
 	if (now - sv->last_save >= SAVE_EVERY)
 		save_state(sv, now);
 
 	wait = 1000;
-	if (sv->nxfer > 0)
+	if (sv->nxfer > 0 || sv->nfetches > 0)
 		wait = 1;
 	next = sim_next_due(sv->sim);
 	if (next >= 0 && next - now < wait)
@@ -334,7 +475,7 @@ answer(struct lws *wsi, struct pss *pss)
 static int
 write_response(struct lws *wsi, struct pss *pss)
 {
-	unsigned char buf[LWS_PRE + 4096];
+	unsigned char buf[LWS_PRE + 16384];
 	unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
 	size_t chunk;
 	int final;
@@ -396,6 +537,7 @@ on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			free(pss->path);
 			pss->path = xstrdup("/-unsupported-method");
 		}
+		pss->body_max = strcmp(pss->path, "/sim/upload") == 0 ? SIM_UPLOAD_MAX : BODY_MAX;
 		if (pss->is_post) {
 			long long cl = -1;
 			n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
@@ -404,9 +546,9 @@ on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 				if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
 					cl = strtoll(v, NULL, 10);
 			} else if (n >= 20) {
-				cl = (long long)BODY_MAX + 1;
+				cl = (long long)pss->body_max + 1;
 			}
-			if (cl > BODY_MAX)
+			if (cl > (long long)pss->body_max)
 				pss->too_big = 1;
 			else if (cl > 0)
 				return 0;        /* the body follows */
@@ -415,7 +557,7 @@ on_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY:
-		if (pss->too_big || pss->body.len + len > BODY_MAX) {
+		if (pss->too_big || pss->body.len + len > pss->body_max) {
 			pss->too_big = 1;
 			return 0;
 		}
@@ -555,6 +697,10 @@ sim_server_run(struct sim *s, const struct sim_server_opts *opts, char **cause)
 		curl_slist_free_all(sv.xfer[i]->headers);
 		free(sv.xfer[i]->post.body);
 		free(sv.xfer[i]);
+	}
+	for (unsigned i = 0; i < sv.nfetches; i++) {
+		curl_multi_remove_handle(sv.multi, sv.fetches[i]->easy);
+		fetch_free(sv.fetches[i]);
 	}
 	for (size_t i = 0; i < sv.nheld; i++)
 		free(sv.held[i].body);

@@ -447,6 +447,8 @@ parse_message(struct json_object *payload, struct gupshup_message *m, char **cau
 		*cause = xstrdup("text message without text");
 		return -1;
 	}
+	if (msg_shapes[m->type].keys == media_keys)
+		m->url_expiry = jint(inner, "urlExpiry");
 	if (m->type == GUPSHUP_LOCATION) {
 		m->latitude = jdouble(inner, "latitude");
 		m->longitude = jdouble(inner, "longitude");
@@ -488,6 +490,8 @@ build_message_inner(const struct gupshup_message *m)
 		jput_str(inner, k->key, *msg_field_slot((struct gupshup_message *)(uintptr_t)m,
 		                                        k->field));
 	}
+	if (msg_shapes[m->type].keys == media_keys && m->url_expiry > 0)
+		json_object_object_add(inner, "urlExpiry", json_object_new_int64(m->url_expiry));
 	if (m->type == GUPSHUP_LOCATION) {
 		json_object_object_add(inner, "latitude", json_object_new_double(m->latitude));
 		json_object_object_add(inner, "longitude", json_object_new_double(m->longitude));

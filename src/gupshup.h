@@ -90,6 +90,7 @@ struct gupshup_message {
 	const char *url;            /* media download URL */
 	const char *mime;           /* media "contentType" */
 	const char *filename;       /* file "name" */
+	int64_t     url_expiry;     /* media "urlExpiry": ms since the epoch, 0 = none */
 	const char *postback;       /* button/list reply id or postbackText */
 	double      latitude, longitude;   /* location */
 	const char *context_id;     /* a reply: context.id (WhatsApp id replied to) */

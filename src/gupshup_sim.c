@@ -69,6 +69,14 @@ item_build(const struct sim_item *it)
 		put_int(o, "code", it->code);
 	jput(o, "reason", it->reason);
 	put_int(o, "cost_micro", it->cost);
+	if (it->media_mime != NULL) {
+		struct json_object *m = json_object_new_object();
+		jput(m, "name", it->media_name);
+		jput(m, "mime", it->media_mime);
+		put_int(m, "size", it->media_size);
+		jput(m, "sha256", it->media_sha256);
+		json_object_object_add(o, "media", m);
+	}
 	return o;
 }
 
@@ -110,6 +118,12 @@ item_parse(struct json_object *o, struct sim_item *it)
 	it->code = (int)jint(o, "code");
 	it->reason = jstr(o, "reason");
 	it->cost = jint(o, "cost_micro");
+	t = gupshup_json_object(o, "media");
+	if (t != NULL && (it->media_mime = jstr(t, "mime")) != NULL) {
+		it->media_name = jstr(t, "name");
+		it->media_size = jint(t, "size");
+		it->media_sha256 = jstr(t, "sha256");
+	}
 }
 
 void
@@ -128,6 +142,9 @@ gupshup_sim_item_release(struct sim_item *it)
 	free(it->params);
 	free(it->status);
 	free(it->reason);
+	free(it->media_name);
+	free(it->media_mime);
+	free(it->media_sha256);
 	memset(it, 0, sizeof *it);
 }
 
@@ -354,6 +371,38 @@ gupshup_sim_info_release(struct gupshup_sim_info *info)
 }
 
 char *
+gupshup_sim_media_reply(const char *id, const char *type, const char *mime, const char *sniffed,
+                        const char *url)
+{
+	struct json_object *o = json_object_new_object();
+	jput(o, "status", "ok");
+	jput(o, "id", id);
+	jput(o, "type", type);
+	jput(o, "mime", mime);
+	jput(o, "sniffed", sniffed);
+	jput(o, "url", url);
+	return gupshup_json_take(o);
+}
+
+int
+gupshup_sim_media_reply_parse(const char *body, size_t len, char **type, char **mime,
+                              char **sniffed, char **url, char **cause)
+{
+	struct json_object *o;
+
+	*type = *mime = *sniffed = *url = NULL;
+	*cause = NULL;
+	if (gupshup_json_parse(body, len, "media reply", &o, cause) != 0)
+		return -1;
+	*type = jstr(o, "type");
+	*mime = jstr(o, "mime");
+	*sniffed = jstr(o, "sniffed");
+	*url = jstr(o, "url");
+	json_object_put(o);
+	return 0;
+}
+
+char *
 gupshup_sim_ok(const char *key, const char *value)
 {
 	struct json_object *o = json_object_new_object();
@@ -364,18 +413,24 @@ gupshup_sim_ok(const char *key, const char *value)
 }
 
 char *
-gupshup_sim_error_message(const char *body, size_t len)
+gupshup_sim_reply_get(const char *body, size_t len, const char *key)
 {
 	struct json_object *o;
-	char *cause = NULL, *msg;
+	char *cause = NULL, *v;
 
 	if (gupshup_json_parse(body, len, "reply", &o, &cause) != 0) {
 		free(cause);
 		return NULL;
 	}
-	msg = jstr(o, "message");
+	v = jstr(o, key);
 	json_object_put(o);
-	return msg;
+	return v;
+}
+
+char *
+gupshup_sim_error_message(const char *body, size_t len)
+{
+	return gupshup_sim_reply_get(body, len, "message");
 }
 
 /* ---- State ---- */

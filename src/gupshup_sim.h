@@ -16,7 +16,13 @@
 
 #include "sim.h"
 
-/* {"phone","name","opted_in","optin_ms","last_inbound_ms","bound","messages":[...]} */
+/*
+ * {"phone","name","opted_in","optin_ms","last_inbound_ms","bound","messages":[...]}.
+ * A message: {"id","wa_id","time_ms","type","text","url","filename",
+ * "template":{"id","params"},"status","code","reason","cost_micro",
+ * "media":{"name","mime","size","sha256"}}; "media" only for outbound media
+ * the sim downloaded and accepted.
+ */
 char *gupshup_sim_inbox_build(const struct sim_customer *c);
 /* 0 with *c filled (owned; gupshup_sim_customer_release); -1 with *cause. */
 int  gupshup_sim_inbox_parse(const char *body, size_t len, struct sim_customer *c, char **cause);
@@ -43,8 +49,20 @@ int  gupshup_sim_info_parse(const char *body, size_t len, struct gupshup_sim_inf
                             char **cause);
 void gupshup_sim_info_release(struct gupshup_sim_info *info);
 
+/*
+ * POST /sim/media's answer: {"status":"ok","id":ID,"type":"image",
+ * "mime":"image/png","sniffed":"image/png","url":"http://.../wa/APP/wa/media/ID?download=false"}.
+ * Parse: 0 with the four strings (xmalloc'd, NULL when absent); -1 with *cause.
+ */
+char *gupshup_sim_media_reply(const char *id, const char *type, const char *mime,
+                              const char *sniffed, const char *url);
+int  gupshup_sim_media_reply_parse(const char *body, size_t len, char **type, char **mime,
+                                   char **sniffed, char **url, char **cause);
+
 /* {"status":"ok"} plus one optional string member (key NULL: none). */
 char *gupshup_sim_ok(const char *key, const char *value);
+/* A string member of a reply object ("id" of POST /sim/upload's), or NULL (xmalloc'd). */
+char *gupshup_sim_reply_get(const char *body, size_t len, const char *key);
 /* The "message" of an error body, or NULL (xmalloc'd). */
 char *gupshup_sim_error_message(const char *body, size_t len);
 

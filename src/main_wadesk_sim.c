@@ -2,7 +2,7 @@
  * main_wadesk_sim.c — wadesk-sim: a Gupshup-compatible sandbox provider.
  *
  * With no command (or options only) it runs the provider; the commands
- * say, optin, optout, inbox, wallet and load talk to a running one (see
+ * say, media, optin, optout, inbox, wallet and load talk to a running one (see
  * wadesk-sim(1)).  Commands are one table; each parses its own options.
  * Exit codes for the commands: 0 ok, 1 refused by the sim, 2 usage,
  * 3 the sim cannot be reached.
@@ -25,8 +25,12 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static const char usage_run[] =
 	"usage: wadesk-sim [--listen ADDR:PORT] [--callback URL] [--app NAME] [--apikey KEY]\n"
 	"                  [--sandbox] [--event-delay MS] [--chaos]\n"
-	"                  [--customers N --rate PER_MIN --seed S] [--state FILE] [-v]\n"
+	"                  [--customers N --rate PER_MIN --seed S] [--state FILE]\n"
+	"                  [--fail-downloads N] [--expire-after-download] [-v]\n"
 	"       wadesk-sim say PHONE TEXT [--name NAME] [--sim URL]\n"
+	"       wadesk-sim media PHONE FILE [--caption TEXT] [--name NAME] [--filename NAME]\n"
+	"                        [--content-type MIME] [--fail-downloads N]\n"
+	"                        [--expire-after-download] [--json] [--sim URL]\n"
 	"       wadesk-sim optin|optout PHONE [--sim URL]\n"
 	"       wadesk-sim inbox PHONE [--json] [--sim URL]\n"
 	"       wadesk-sim wallet [--json] [--sim URL]\n"
@@ -138,18 +142,23 @@ print_safe(const char *s)
  * unreachable -> 3.
  */
 static int
-call_sim(const char *opt_sim, const char *method, const char *path, const char *form,
-         char **body, size_t *len)
+call_sim_data(const char *opt_sim, const char *method, const char *path, const char *form,
+              const void *data, size_t datalen, char **body, size_t *len)
 {
 	char *url = sim_url(opt_sim), *cause = NULL, *msg;
 	long status;
+	int rc;
 
 	*body = NULL;
 	if (url == NULL) {
 		fprintf(stderr, "wadesk-sim: no sim to talk to: give --sim URL or set WADESK_SIM\n");
 		return EXIT_UNREACHABLE;
 	}
-	if (sim_client_request(url, method, path, form, &status, body, len, &cause) != 0) {
+	if (data != NULL)
+		rc = sim_client_upload(url, path, data, datalen, &status, body, len, &cause);
+	else
+		rc = sim_client_request(url, method, path, form, &status, body, len, &cause);
+	if (rc != 0) {
 		fprintf(stderr, "wadesk-sim: %s\n", cause);
 		free(cause);
 		free(url);
@@ -165,6 +174,13 @@ call_sim(const char *opt_sim, const char *method, const char *path, const char *
 	free(*body);
 	*body = NULL;
 	return EXIT_REFUSED;
+}
+
+static int
+call_sim(const char *opt_sim, const char *method, const char *path, const char *form,
+         char **body, size_t *len)
+{
+	return call_sim_data(opt_sim, method, path, form, NULL, 0, body, len);
 }
 
 /* ---- Commands ---- */
@@ -214,6 +230,146 @@ cmd_say(int argc, char **argv)
 		printf("dropped: in the sandbox %s must first send 'PROXY <APPNAME>'\n", argv[optind]);
 	else
 		printf("delivered\n");
+	free(body);
+	return EXIT_OK;
+}
+
+/* Reads a whole file (at most max bytes) into *out; 0, or -1 after a message. */
+static int
+read_file(const char *path, size_t max, struct buf *out)
+{
+	char chunk[65536];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "wadesk-sim: cannot open '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (out->len + n > max) {
+			fprintf(stderr, "wadesk-sim: '%s' is over %zu bytes\n", path, max);
+			fclose(f);
+			return -1;
+		}
+		buf_append(out, chunk, n);
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "wadesk-sim: cannot read '%s': %s\n", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+cmd_media(int argc, char **argv)
+{
+	enum { O_CAPTION = 256, O_NAME, O_FILENAME, O_TYPE, O_FAIL, O_EXPIRE, O_JSON, O_SIM };
+	static const struct option opts[] = {
+		{ "caption", required_argument, NULL, O_CAPTION },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "filename", required_argument, NULL, O_FILENAME },
+		{ "content-type", required_argument, NULL, O_TYPE },
+		{ "fail-downloads", required_argument, NULL, O_FAIL },
+		{ "expire-after-download", no_argument, NULL, O_EXPIRE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "sim", required_argument, NULL, O_SIM },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char usage[] =
+		"usage: wadesk-sim media PHONE FILE [--caption TEXT] [--name NAME] [--filename NAME]\n"
+		"                        [--content-type MIME] [--fail-downloads N]\n"
+		"                        [--expire-after-download] [--json] [--sim URL]\n";
+	const char *caption = NULL, *name = NULL, *filename = NULL, *type = NULL, *sim = NULL;
+	const char *fail = NULL, *base;
+	struct buf data = { 0 }, form = { 0 };
+	char *body = NULL, *id = NULL, *cause = NULL, *rtype, *rmime, *rsniffed, *rurl;
+	size_t len;
+	uint64_t v;
+	int c, rc, expire = 0, json = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_CAPTION: caption = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_NAME: name = optarg; break;
+		case O_FILENAME: filename = optarg; break;
+		case O_TYPE: type = optarg; break;
+		case O_FAIL:
+			if (parse_u64(optarg, 1000000, &v) != 0) {
+				fprintf(stderr, "wadesk-sim: --fail-downloads wants a number\n");
+				return EXIT_USAGE;
+			}
+			fail = optarg;
+			break;
+		case O_EXPIRE: expire = 1; break;
+		case O_SIM: sim = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (read_file(argv[optind + 1], SIM_UPLOAD_MAX, &data) != 0) {
+		buf_free(&data);
+		return EXIT_USAGE;
+	}
+	if (filename == NULL) {
+		base = strrchr(argv[optind + 1], '/');
+		filename = base != NULL ? base + 1 : argv[optind + 1];
+	}
+	rc = call_sim_data(sim, "POST", "/sim/upload", NULL, data.data != NULL ? data.data : "",
+	                   data.len, &body, &len);
+	buf_free(&data);
+	if (rc != EXIT_OK)
+		return rc;
+	id = gupshup_sim_reply_get(body, len, "id");
+	free(body);
+	if (id == NULL) {
+		fprintf(stderr, "wadesk-sim: the sim's upload answer has no id\n");
+		return EXIT_REFUSED;
+	}
+	gupshup_form_add(&form, "phone", argv[optind]);
+	gupshup_form_add(&form, "id", id);
+	gupshup_form_add(&form, "filename", filename);
+	if (caption != NULL)
+		gupshup_form_add(&form, "caption", caption);
+	if (name != NULL)
+		gupshup_form_add(&form, "name", name);
+	if (type != NULL)
+		gupshup_form_add(&form, "content_type", type);
+	if (fail != NULL)
+		gupshup_form_add(&form, "fail_downloads", fail);
+	if (expire)
+		gupshup_form_add(&form, "expire_after_download", "1");
+	free(id);
+	rc = call_sim(sim, "POST", "/sim/media", form.data, &body, &len);
+	buf_free(&form);
+	if (rc != EXIT_OK)
+		return rc;
+	if (json) {
+		fwrite(body, 1, len, stdout);
+		putchar('\n');
+		free(body);
+		return EXIT_OK;
+	}
+	if (gupshup_sim_media_reply_parse(body, len, &rtype, &rmime, &rsniffed, &rurl, &cause) != 0) {
+		fprintf(stderr, "wadesk-sim: %s\n", cause);
+		free(cause);
+		free(body);
+		return EXIT_REFUSED;
+	}
+	printf("delivered: %s %s (sniffed %s) %s\n", rtype ? rtype : "?", rmime ? rmime : "?",
+	       rsniffed ? rsniffed : "?", rurl ? rurl : "?");
+	free(rtype);
+	free(rmime);
+	free(rsniffed);
+	free(rurl);
 	free(body);
 	return EXIT_OK;
 }
@@ -329,6 +485,12 @@ cmd_inbox(int argc, char **argv)
 		if (it->url != NULL) {
 			print_safe(it->url);
 			putchar(' ');
+		}
+		if (it->media_mime != NULL) {
+			printf("[%s %lld bytes sha256:%.12s ", it->media_mime, (long long)it->media_size,
+			       it->media_sha256 != NULL ? it->media_sha256 : "");
+			print_safe(it->media_name != NULL ? it->media_name : "");
+			printf("] ");
 		}
 		if (it->text != NULL)
 			print_safe(it->text);
@@ -501,7 +663,7 @@ static int
 cmd_run(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CALLBACK, O_APP, O_APIKEY, O_SANDBOX, O_DELAY, O_CHAOS,
-	       O_CUSTOMERS, O_RATE, O_SEED, O_STATE };
+	       O_CUSTOMERS, O_RATE, O_SEED, O_STATE, O_FAIL, O_EXPIRE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "callback", required_argument, NULL, O_CALLBACK },
@@ -514,6 +676,8 @@ cmd_run(int argc, char **argv)
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "fail-downloads", required_argument, NULL, O_FAIL },
+		{ "expire-after-download", no_argument, NULL, O_EXPIRE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -584,6 +748,15 @@ cmd_run(int argc, char **argv)
 			have_seed = 1;
 			break;
 		case O_STATE: so.state = optarg; break;
+		case O_FAIL:
+			if (parse_u64(optarg, 1000000, &v) != 0) {
+				fprintf(stderr, "wadesk-sim: --fail-downloads wants a number\n");
+				free(host);
+				return EXIT_USAGE;
+			}
+			cfg.fail_downloads = (unsigned)v;
+			break;
+		case O_EXPIRE: cfg.expire_after_download = 1; break;
 		case 'v': log_level++; break;
 		case 'h': fputs(usage_run, stdout); free(host); return EXIT_OK;
 		default: free(host); return EXIT_USAGE;
@@ -685,6 +858,7 @@ cmd_sink(int argc, char **argv)
 
 static const struct cmd commands[] = {
 	{ "say", cmd_say, "say PHONE TEXT [--name NAME]" },
+	{ "media", cmd_media, "media PHONE FILE [--caption TEXT] [--name NAME]" },
 	{ "optin", cmd_optin, "optin PHONE" },
 	{ "optout", cmd_optout, "optout PHONE" },
 	{ "inbox", cmd_inbox, "inbox PHONE [--json]" },

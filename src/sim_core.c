@@ -9,6 +9,12 @@
  * enqueued, sent, delivered, read — or one failed event with Gupshup's
  * code and reason.  The verdict rules are one table of failure rows.
  *
+ * Media: customers' files are kept in memory (a list, oldest dropped
+ * past SIM_MEDIA_KEEP bytes) and served by the wamedia path with their
+ * injected faults; outbound media sends wait in a list of downloads that
+ * the network layer runs (sim_fetch_next / sim_fetch_done) before their
+ * verdict.  libmagic (sniff.h) decides what a file is, both ways.
+ *
  * Callbacks wait in a binary heap ordered by (due time, sequence); with
  * --chaos some are duplicated or delayed out of order.  Items in a
  * customer's inbox carry the state of the last event popped for them, so
@@ -25,7 +31,11 @@
 #include <unistd.h>
 
 #include "gupshup_sim.h"
+#include "media.h"
+#include "sha256.h"
 #include "sim_crowd.h"
+#include "sim_sample.h"
+#include "sniff.h"
 #include "util.h"
 
 /* ---- Tables ---- */
@@ -64,6 +74,8 @@ enum fail {
 	FAIL_SANDBOX_UNBOUND,       /* 1008 */
 	FAIL_SANDBOX_MEDIA,         /* 1010 */
 	FAIL_OPTED_OUT,             /* 1012 */
+	FAIL_MEDIA_SIZE,            /* 1011 */
+	FAIL_MEDIA_UPLOAD,          /* 131053, WhatsApp's */
 };
 static const struct {
 	int         code;
@@ -79,26 +91,8 @@ static const struct {
 	                                 "first send 'PROXY <APPNAME>'" },
 	[FAIL_SANDBOX_MEDIA] = { 1010, "Sandbox apps can send text messages only" },
 	[FAIL_OPTED_OUT] = { 1012, "Message sending failed as the phone number is opted out" },
-};
-
-/* Media served by /sm/api/v1/wamedia/APP/ID for the simulated customers. */
-static const unsigned char gif_1x1[] = {
-	'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0,
-	'!', 0xf9, 4, 1, 0, 0, 0, 0, ',', 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 'D', 1, 0, ';',
-};
-static const char pdf_doc[] =
-	"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-	"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-	"3 0 obj<</Type/Page/MediaBox[0 0 200 100]/Parent 2 0 R>>endobj\n"
-	"trailer<</Root 1 0 R>>\n%%EOF\n";
-static const struct {
-	const char *id, *mime, *filename;
-	const void *data;
-	size_t      len;
-	enum gupshup_msg_type type;
-} media[] = {
-	{ "sample-photo", "image/gif", "photo.gif", gif_1x1, sizeof gif_1x1, GUPSHUP_IMAGE },
-	{ "sample-invoice", "application/pdf", "invoice.pdf", pdf_doc, sizeof pdf_doc - 1, GUPSHUP_FILE },
+	[FAIL_MEDIA_SIZE] = { 1011, "Invalid Media Size" },
+	[FAIL_MEDIA_UPLOAD] = { 131053, "Media upload error" },
 };
 
 /* ---- The model ---- */
@@ -111,9 +105,30 @@ struct qentry {
 	int     is_event;
 };
 
+/* A customer's file, served by the payload URL and the wamedia path. */
+struct media_entry {
+	char          *id;
+	unsigned char *data;
+	size_t         len;
+	unsigned       fail_left;   /* GETs still to answer 503 */
+	int            expire;      /* gone after its first 200 */
+	int            expired;
+	int64_t        expiry_ms;   /* the payload URL's urlExpiry; 0 = none yet */
+};
+
+/* An outbound media send waiting for its download. */
+struct fetch_job {
+	uint64_t id;
+	char    *phone, *gs_id, *wa_id, *url;
+	enum gupshup_msg_type type;
+	int      started;
+};
+
 struct sim {
 	char    *app, *apikey, *source, *base_url, *callback;
 	int      sandbox, chaos;
+	unsigned fail_downloads;    /* default faults of customers' files */
+	int      expire_after_download;
 	int64_t  event_delay;
 	unsigned rate_limit;
 	uint64_t rng;
@@ -133,6 +148,13 @@ struct sim {
 	size_t   nrefused;
 	int64_t *sends;             /* ring of the last rate_limit accepted sends */
 	size_t   nsends, sendhead;
+
+	struct media_entry *media;
+	size_t   nmedia, capmedia, media_bytes;
+	struct fetch_job *fetch;
+	size_t   nfetch, capfetch;
+	uint64_t fetch_seq;
+	struct sniff *sniff;        /* libmagic, loaded on first use */
 
 	struct sim_crowd *crowd;
 	int      dirty;
@@ -188,6 +210,8 @@ sim_new(const struct sim_config *cfg)
 	s->callback = xstrdup(cfg->callback);
 	s->sandbox = cfg->sandbox;
 	s->chaos = cfg->chaos;
+	s->fail_downloads = cfg->fail_downloads;
+	s->expire_after_download = cfg->expire_after_download != 0;
 	s->event_delay = cfg->event_delay_ms >= 0 ? cfg->event_delay_ms : 5000;
 	s->rate_limit = cfg->rate_limit != 0 ? cfg->rate_limit : SIM_RATE_LIMIT;
 	s->rng = cfg->seed;
@@ -218,6 +242,19 @@ sim_free(struct sim *s)
 	free(s->heap);
 	free(s->sends);
 	sim_crowd_free(s->crowd);
+	for (size_t i = 0; i < s->nmedia; i++) {
+		free(s->media[i].id);
+		free(s->media[i].data);
+	}
+	free(s->media);
+	for (size_t i = 0; i < s->nfetch; i++) {
+		free(s->fetch[i].phone);
+		free(s->fetch[i].gs_id);
+		free(s->fetch[i].wa_id);
+		free(s->fetch[i].url);
+	}
+	free(s->fetch);
+	sniff_free(s->sniff);
 	free(s->app);
 	free(s->apikey);
 	free(s->source);
@@ -555,13 +592,19 @@ post_user_event(struct sim *s, enum gupshup_user_type type, const char *phone, i
 	enqueue(s, gupshup_callback_build(&cb), now_ms, phone, NULL, 0, 0, 100);
 }
 
+/* The media part of an inbound message (NULL for text). */
+struct inbound_media {
+	const char *url, *mime, *filename;
+	int64_t     expiry;
+};
+
 static int
 inbound(struct sim *s, const char *phone_in, const char *name, enum gupshup_msg_type type,
-        const char *text, size_t media_index, int64_t now_ms, char **cause)
+        const char *text, const struct inbound_media *im, int64_t now_ms, char **cause)
 {
 	struct gupshup_callback cb = { .kind = GUPSHUP_MESSAGE, .app = s->app, .timestamp = now_ms };
 	struct sim_customer *c;
-	char phone[16], *id, *url = NULL;
+	char phone[16], *id;
 
 	if (sim_phone(phone_in, phone) != 0) {
 		*cause = xasprintf("invalid phone number '%.32s': want 8 to 15 digits with a country code",
@@ -594,16 +637,15 @@ inbound(struct sim *s, const char *phone_in, const char *name, enum gupshup_msg_
 	cb.msg.phone = phone;
 	cb.msg.name = c->name;
 	cb.msg.type = type;
-	cb.msg.text = text;
-	if (type != GUPSHUP_TEXT) {
-		url = xasprintf("%s/sm/api/v1/wamedia/%s/%s", s->base_url, s->app, media[media_index].id);
-		cb.msg.url = url;
-		cb.msg.mime = media[media_index].mime;
-		cb.msg.filename = type == GUPSHUP_FILE ? media[media_index].filename : NULL;
+	cb.msg.text = text != NULL && *text != '\0' ? text : NULL;
+	if (im != NULL) {
+		cb.msg.url = im->url;
+		cb.msg.mime = im->mime;
+		cb.msg.filename = im->filename;
+		cb.msg.url_expiry = im->expiry;
 	}
 	enqueue(s, gupshup_callback_build(&cb), now_ms, phone, NULL, 0, 0, 50);
 	free(id);
-	free(url);
 	return 0;
 }
 
@@ -612,18 +654,202 @@ sim_inbound(struct sim *s, const char *phone, const char *name, const char *text
             char **cause)
 {
 	*cause = NULL;
-	return inbound(s, phone, name, GUPSHUP_TEXT, text, 0, now_ms, cause);
+	return inbound(s, phone, name, GUPSHUP_TEXT, text, NULL, now_ms, cause);
+}
+
+/* ---- Media ---- */
+
+static struct sniff *
+sniffer(struct sim *s, char **cause)
+{
+	if (s->sniff == NULL)
+		s->sniff = sniff_new(cause);
+	return s->sniff;
+}
+
+static void
+media_drop(struct sim *s, size_t i)
+{
+	s->media_bytes -= s->media[i].len;
+	free(s->media[i].id);
+	free(s->media[i].data);
+	memmove(&s->media[i], &s->media[i + 1], (s->nmedia - i - 1) * sizeof *s->media);
+	s->nmedia--;
+}
+
+char *
+sim_media_put(struct sim *s, const void *data, size_t len)
+{
+	struct media_entry *e;
+
+	while (s->nmedia > 0 && (s->media_bytes + len > SIM_MEDIA_KEEP || s->nmedia >= SIM_MEDIA_FILES))
+		media_drop(s, 0);
+	if (s->nmedia == s->capmedia) {
+		s->capmedia = s->capmedia ? s->capmedia * 2 : 16;
+		s->media = xrealloc(s->media, s->capmedia * sizeof *s->media);
+	}
+	e = &s->media[s->nmedia++];
+	memset(e, 0, sizeof *e);
+	e->id = new_uuid(s);
+	e->data = xmalloc(len > 0 ? len : 1);
+	if (len > 0)
+		memcpy(e->data, data, len);
+	e->len = len;
+	s->media_bytes += len;
+	return xstrdup(e->id);
+}
+
+static struct media_entry *
+media_find(struct sim *s, const char *id)
+{
+	for (size_t i = 0; i < s->nmedia; i++)
+		if (strcmp(s->media[i].id, id) == 0)
+			return &s->media[i];
+	return NULL;
+}
+
+void
+sim_media_info_release(struct sim_media_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->mime);
+	free(info->url);
+	free(info->sniffed);
+	memset(info, 0, sizeof *info);
+}
+
+/* Gupshup's inner type for a MIME type off the whitelist: by its top level. */
+static enum gupshup_msg_type
+type_of_mime(const char *mime)
+{
+	static const struct {
+		const char *prefix;
+		enum gupshup_msg_type type;
+	} tops[] = {
+		{ "image/", GUPSHUP_IMAGE }, { "audio/", GUPSHUP_AUDIO }, { "video/", GUPSHUP_VIDEO },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(tops); i++)
+		if (strncasecmp(mime, tops[i].prefix, strlen(tops[i].prefix)) == 0)
+			return tops[i].type;
+	return GUPSHUP_FILE;
+}
+
+static enum gupshup_msg_type
+type_of_category(enum media_category c)
+{
+	enum gupshup_msg_type t;
+	if (gupshup_msg_type_parse(media_gupshup_type(c), &t) != 0)
+		return GUPSHUP_FILE;
+	return t;
+}
+
+int
+sim_inbound_file(struct sim *s, const char *phone, const char *name, const char *media_id,
+                 const struct sim_media_opts *o, int64_t now_ms, struct sim_media_info *info,
+                 char **cause)
+{
+	static const struct sim_media_opts none = SIM_MEDIA_OPTS_DEFAULT;
+	struct sniff_result r = { 0 };
+	struct inbound_media im = { 0 };
+	struct media_entry *e;
+	struct sniff *sn;
+	enum gupshup_msg_type type;
+	const char *claim;
+	char digits[16], *mime, *url;
+	int rc;
+
+	*cause = NULL;
+	if (info != NULL)
+		memset(info, 0, sizeof *info);
+	if (o == NULL)
+		o = &none;
+	if (s->sandbox) {
+		*cause = xstrdup("Sandbox apps receive text messages only: the customer's media was not "
+		                 "delivered");
+		return -1;
+	}
+	if (sim_phone(phone, digits) != 0) {
+		*cause = xasprintf("invalid phone number '%.32s': want 8 to 15 digits with a country code",
+		                   phone != NULL ? phone : "");
+		return -1;
+	}
+	if (media_id == NULL || (e = media_find(s, media_id)) == NULL) {
+		*cause = xasprintf("no media '%.64s' (upload it first)", media_id != NULL ? media_id : "");
+		return -1;
+	}
+	if ((sn = sniffer(s, cause)) == NULL)
+		return -1;
+	claim = o->filename != NULL ? sniff_claim_from_name(o->filename) : NULL;
+	if (sniff_buffer(sn, e->data, e->len, claim, &r) == 0) {
+		mime = xstrdup(r.type->mime);
+		type = type_of_category(r.type->category);
+	} else if (r.code != NULL) {
+		/* Off the whitelist: delivered as the phone would, with its pretence. */
+		mime = xstrdup(claim != NULL ? claim : r.mime[0] != '\0' ? r.mime
+		                                                       : "application/octet-stream");
+		type = type_of_mime(mime);
+	} else {
+		*cause = xasprintf("cannot tell what the file is: %s", r.why);
+		sniff_result_release(&r);
+		return -1;
+	}
+	if (o->content_type != NULL && *o->content_type != '\0') {
+		free(mime);
+		mime = xstrdup(o->content_type);
+	}
+	e->fail_left = o->fail_downloads >= 0 ? (unsigned)o->fail_downloads : s->fail_downloads;
+	e->expire = o->expire_after_download >= 0 ? o->expire_after_download != 0
+	                                          : s->expire_after_download;
+	e->expired = 0;
+	e->expiry_ms = now_ms + SIM_MEDIA_EXPIRY_MS;
+	url = xasprintf("%s/wa/%s/wa/media/%s?download=false", s->base_url, s->app, e->id);
+	im.url = url;
+	im.mime = mime;
+	im.filename = type == GUPSHUP_FILE ? o->filename : NULL;
+	im.expiry = e->expiry_ms;
+	rc = inbound(s, digits, name, type, o->caption, &im, now_ms, cause);
+	if (rc == 0 && info != NULL) {
+		info->type = type;
+		info->mime = mime;
+		info->url = url;
+		info->sniffed = xstrdup(r.mime);
+		mime = url = NULL;
+	}
+	free(mime);
+	free(url);
+	sniff_result_release(&r);
+	return rc < 0 ? -1 : 0;
 }
 
 int
 sim_inbound_media(struct sim *s, const char *phone, const char *name, enum gupshup_msg_type type,
                   const char *caption, int64_t now_ms, char **cause)
 {
-	size_t k = type == GUPSHUP_IMAGE ? 0 : 1;
+	struct sim_media_opts o = SIM_MEDIA_OPTS_DEFAULT;
+	struct buf b = { 0 };
+	char *id, *filename = NULL;
+	int rc;
+
 	*cause = NULL;
 	if (s->sandbox)
-		return inbound(s, phone, name, GUPSHUP_TEXT, caption, 0, now_ms, cause);
-	return inbound(s, phone, name, media[k].type, caption, k, now_ms, cause);
+		return inbound(s, phone, name, GUPSHUP_TEXT, caption, NULL, now_ms, cause);
+	o.caption = caption;
+	if (type == GUPSHUP_IMAGE) {
+		sim_sample_png(sim_random(&s->rng), &b);
+	} else {
+		char number[16];
+		snprintf(number, sizeof number, "INV-%04u", (unsigned)rnd(s, 10000));
+		sim_sample_pdf(number, &b);
+		filename = xasprintf("invoice-%s.pdf", number + 4);
+		o.filename = filename;
+	}
+	id = sim_media_put(s, b.data, b.len);
+	rc = sim_inbound_file(s, phone, name, id, &o, now_ms, NULL, cause);
+	free(id);
+	free(filename);
+	buf_free(&b);
+	return rc;
 }
 
 int
@@ -756,20 +982,22 @@ verdict(struct sim *s, const struct gupshup_send *rq, const struct sim_customer 
 	return -1;
 }
 
+/* Queues a send's message-events: enqueued .. read when code is 0, else
+ * one failed event with code and reason. */
 static void
 schedule_events(struct sim *s, const char *phone, const char *gs_id, const char *wa_id,
-                int is_template, int fail, int64_t now_ms)
+                int is_template, int code, const char *reason, int64_t now_ms)
 {
 	struct gupshup_callback cb = { .kind = GUPSHUP_MESSAGE_EVENT, .app = s->app };
 	int64_t base = now_ms + s->event_delay, step = s->event_delay / 10 > 0 ? s->event_delay / 10 : 1;
 
 	cb.ev.gs_id = gs_id;
 	cb.ev.destination = phone;
-	if (fail >= 0) {
+	if (code != 0) {
 		cb.timestamp = base;
 		cb.ev.type = GUPSHUP_EV_FAILED;
-		cb.ev.code = failures[fail].code;
-		cb.ev.reason = failures[fail].reason;
+		cb.ev.code = code;
+		cb.ev.reason = reason;
 		enqueue(s, gupshup_callback_build(&cb), base, phone, gs_id, 1, GUPSHUP_EV_FAILED, step);
 		return;
 	}
@@ -805,6 +1033,189 @@ rate_record(struct sim *s, int64_t now_ms)
 	}
 	s->sends[s->sendhead] = now_ms;
 	s->sendhead = (s->sendhead + 1) % s->rate_limit;
+}
+
+/* ---- Outbound media downloads ---- */
+
+static void
+fetch_add(struct sim *s, const char *phone, const char *gs_id, const char *wa_id,
+          enum gupshup_msg_type type, const char *url)
+{
+	struct fetch_job *j;
+	if (s->nfetch == s->capfetch) {
+		s->capfetch = s->capfetch ? s->capfetch * 2 : 8;
+		s->fetch = xrealloc(s->fetch, s->capfetch * sizeof *s->fetch);
+	}
+	j = &s->fetch[s->nfetch++];
+	memset(j, 0, sizeof *j);
+	j->id = ++s->fetch_seq;
+	j->phone = xstrdup(phone);
+	j->gs_id = xstrdup(gs_id);
+	j->wa_id = xstrdup(wa_id);
+	j->url = xstrdup(url);
+	j->type = type;
+}
+
+static enum media_category
+category_of_type(enum gupshup_msg_type t)
+{
+	switch (t) {
+	case GUPSHUP_IMAGE: return MEDIA_IMAGE;
+	case GUPSHUP_AUDIO: return MEDIA_AUDIO;
+	case GUPSHUP_VIDEO: return MEDIA_VIDEO;
+	default: return MEDIA_DOCUMENT;
+	}
+}
+
+int
+sim_fetch_next(struct sim *s, struct sim_fetch *f)
+{
+	for (size_t i = 0; i < s->nfetch; i++) {
+		struct fetch_job *j = &s->fetch[i];
+		if (j->started)
+			continue;
+		j->started = 1;
+		f->id = j->id;
+		f->url = xstrdup(j->url);
+		f->cap = media_cap(category_of_type(j->type));
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+sim_fetches(const struct sim *s)
+{
+	return s->nfetch;
+}
+
+/* The last path segment of a URL, without query or fragment (xmalloc'd;
+ * "media" when there is none). */
+static char *
+url_name(const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *slash;
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "?#");
+	slash = NULL;
+	for (const char *q = p; q < end; q++)
+		if (*q == '/')
+			slash = q;
+	if (slash == NULL || slash + 1 >= end)
+		return xstrdup("media");
+	return xstrndup(slash + 1, (size_t)(end - slash - 1) < 200 ? (size_t)(end - slash - 1) : 200);
+}
+
+/* Checks a finished download; 0 with *mime set (static, the whitelist's),
+ * or a failure row with *detail (xmalloc'd). */
+static int
+fetch_judge(struct sim *s, const struct fetch_job *j, const struct sim_fetch_result *r,
+            const char **mime, char **detail)
+{
+	struct sniff_result sr = { 0 };
+	struct sniff *sn;
+	const char *code, *why;
+	char *cause = NULL;
+	enum media_category want = category_of_type(j->type);
+
+	if (!r->answered) {
+		*detail = xasprintf("cannot download the media from its URL: %s",
+		                    r->error != NULL ? r->error : "no answer");
+		return FAIL_MEDIA_UPLOAD;
+	}
+	if (r->over_cap) {
+		*detail = xasprintf("the media is over the %s limit of %lld bytes",
+		                    media_category_name(want), (long long)media_cap(want));
+		return FAIL_MEDIA_SIZE;
+	}
+	if (r->status != 200) {
+		*detail = xasprintf("cannot download the media from its URL: HTTP %ld", r->status);
+		return FAIL_MEDIA_UPLOAD;
+	}
+	if ((sn = sniffer(s, &cause)) == NULL) {
+		*detail = xasprintf("cannot check the media: %s", cause);
+		free(cause);
+		return FAIL_MEDIA_UPLOAD;
+	}
+	if (sniff_buffer(sn, r->data, r->len, r->content_type, &sr) != 0) {
+		*detail = xasprintf("unsupported media: %s", sr.why);
+		sniff_result_release(&sr);
+		return FAIL_MEDIA_UPLOAD;
+	}
+	/* A document may carry any whitelisted file (WhatsApp delivers a
+	 * picture sent as a document as a document); the other types only
+	 * their own category. */
+	if (want != MEDIA_DOCUMENT && sr.type->category != want) {
+		*detail = xasprintf("%s message cannot carry %s (%s)", media_gupshup_type(want),
+		                    sniff_noun(sr.type->mime) != NULL ? sniff_noun(sr.type->mime)
+		                                                      : media_category_name(sr.type->category),
+		                    sr.type->mime);
+		sniff_result_release(&sr);
+		return FAIL_MEDIA_UPLOAD;
+	}
+	*mime = sr.type->mime;
+	sniff_result_release(&sr);
+	if (media_check(*mime, (int64_t)r->len, &code, &why) != 0) {
+		*detail = xstrdup(why);
+		return strcmp(code, "media.size") == 0 ? FAIL_MEDIA_SIZE : FAIL_MEDIA_UPLOAD;
+	}
+	return -1;
+}
+
+void
+sim_fetch_done(struct sim *s, uint64_t id, const struct sim_fetch_result *r, int64_t now_ms)
+{
+	struct fetch_job *j = NULL;
+	struct sim_customer *c;
+	struct sim_item *it = NULL;
+	const char *mime = NULL;
+	char *detail = NULL;
+	size_t k;
+	int fail;
+
+	for (k = 0; k < s->nfetch; k++) {
+		if (s->fetch[k].id == id) {
+			j = &s->fetch[k];
+			break;
+		}
+	}
+	if (j == NULL)
+		return;
+	if ((c = customer_find(s, j->phone)) != NULL)
+		for (size_t i = 0; i < c->nitems; i++)
+			if (c->items[i].gs_id != NULL && strcmp(c->items[i].gs_id, j->gs_id) == 0)
+				it = &c->items[i];
+	fail = fetch_judge(s, j, r, &mime, &detail);
+	if (fail < 0 && s->balance < sim_cost(j->phone, 0))
+		fail = FAIL_WALLET;
+	if (it != NULL) {
+		if (fail >= 0) {
+			it->code = failures[fail].code;
+			free(it->reason);
+			it->reason = detail != NULL ? xasprintf("%s: %s", failures[fail].reason, detail)
+			                            : xstrdup(failures[fail].reason);
+			schedule_events(s, j->phone, j->gs_id, j->wa_id, 0, it->code, it->reason, now_ms);
+		} else {
+			unsigned char digest[SHA256_LEN];
+			sha256(r->data, r->len, digest);
+			it->media_sha256 = xmalloc(2 * SHA256_LEN + 1);
+			hex_encode(digest, SHA256_LEN, it->media_sha256);
+			it->media_mime = xstrdup(mime);
+			it->media_size = (int64_t)r->len;
+			it->media_name = it->filename != NULL ? xstrdup(it->filename) : url_name(j->url);
+			it->cost = sim_cost(j->phone, 0);
+			charge(s, now_ms, it->cost, "session message", j->phone, j->gs_id);
+			schedule_events(s, j->phone, j->gs_id, j->wa_id, 0, 0, NULL, now_ms);
+		}
+		s->dirty = 1;
+	}
+	free(detail);
+	free(j->phone);
+	free(j->gs_id);
+	free(j->wa_id);
+	free(j->url);
+	memmove(&s->fetch[k], &s->fetch[k + 1], (s->nfetch - k - 1) * sizeof *s->fetch);
+	s->nfetch--;
 }
 
 /* ---- Requests ---- */
@@ -900,17 +1311,19 @@ send_message(struct sim *s, const struct sim_request *rq, int is_template, int64
 			it->params[i] = xstrdup(m.params[i]);
 		it->nparams = m.nparams;
 	}
+	it->status = xstrdup("accepted");
 	if (fail >= 0) {
-		it->status = xstrdup("accepted");
 		it->code = failures[fail].code;
 		it->reason = xstrdup(failures[fail].reason);
+		schedule_events(s, dest, gs_id, wa_id, is_template, it->code, it->reason, now_ms);
+	} else if (!is_template && m.type != GUPSHUP_TEXT) {
+		fetch_add(s, dest, gs_id, wa_id, m.type, m.url);   /* verdict after the download */
 	} else {
-		it->status = xstrdup("accepted");
 		it->cost = cost;
 		charge(s, now_ms, cost, is_template ? "template message" : "session message", dest, gs_id);
+		schedule_events(s, dest, gs_id, wa_id, is_template, 0, NULL, now_ms);
 	}
 	s->dirty = 1;
-	schedule_events(s, dest, gs_id, wa_id, is_template, fail, now_ms);
 	respond(rs, 202, gupshup_reply_submitted(gs_id));
 done:
 	gupshup_send_release(&m);
@@ -1023,26 +1436,76 @@ h_balance(struct sim *s, const struct sim_request *rq, const char *rest, int64_t
 	respond(rs, 200, gupshup_wallet_build(s->balance, 0));
 }
 
+/* The faults, then the bytes as application/octet-stream. */
+static void
+media_serve(struct media_entry *e, struct sim_response *rs)
+{
+	if (e->fail_left > 0) {
+		e->fail_left--;
+		respond_error(rs, 503, "Service Unavailable");
+		return;
+	}
+	rs->status = 200;
+	rs->content_type = "application/octet-stream";
+	rs->body = xmalloc(e->len > 0 ? e->len : 1);
+	if (e->len > 0)
+		memcpy(rs->body, e->data, e->len);
+	rs->len = e->len;
+	if (e->expire)
+		e->expired = 1;
+}
+
+/*
+ * The media API, GET /sm/api/v1/wamedia/APP/ID (apikey checked by the
+ * router).  Unknown ids, and expired ones, get Gupshup's documented 404
+ * {"status":"error","message":"Invalid Media Id"}.
+ */
 static void
 h_wamedia(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
           struct sim_response *rs)
 {
 	size_t n = strlen(s->app);
+	struct media_entry *e = NULL;
 	(void)rq;
 	(void)now;
-	if (strncmp(rest, s->app, n) == 0 && rest[n] == '/') {
-		for (size_t i = 0; i < ARRAY_LEN(media); i++) {
-			if (strcmp(rest + n + 1, media[i].id) != 0)
-				continue;
-			rs->status = 200;
-			rs->content_type = "application/octet-stream";
-			rs->body = xmalloc(media[i].len);
-			memcpy(rs->body, media[i].data, media[i].len);
-			rs->len = media[i].len;
-			return;
-		}
+	if (strncmp(rest, s->app, n) == 0 && rest[n] == '/')
+		e = media_find(s, rest + n + 1);
+	if (e == NULL || e->expired) {
+		respond_error(rs, 404, "Invalid Media Id");
+		return;
 	}
-	respond_error(rs, 404, "Media Not Found");
+	media_serve(e, rs);
+}
+
+/*
+ * The webhook's payload URL, GET /wa/APP/wa/media/ID[?download=false], as
+ * Gupshup's file-manager link: no apikey (the random id is the secret);
+ * 404 for an unknown id, 410 once past urlExpiry or after its one
+ * download (--expire-after-download).
+ */
+static void
+h_payload(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
+          struct sim_response *rs)
+{
+	static const char mid[] = "/wa/media/";
+	size_t n = strlen(s->app);
+	struct media_entry *e = NULL;
+	(void)rq;
+	if (strncmp(rest, s->app, n) == 0 && strncmp(rest + n, mid, sizeof mid - 1) == 0) {
+		const char *id = rest + n + sizeof mid - 1;
+		char *bare = xstrndup(id, strcspn(id, "?#"));
+		e = media_find(s, bare);
+		free(bare);
+	}
+	if (e == NULL) {
+		respond_error(rs, 404, "Not Found");
+		return;
+	}
+	if (e->expired || (e->expiry_ms > 0 && now >= e->expiry_ms)) {
+		respond_error(rs, 410, "Media URL expired");
+		return;
+	}
+	media_serve(e, rs);
 }
 
 /* Control API. */
@@ -1076,6 +1539,82 @@ h_say(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now
 		respond_error(rs, 400, cause);
 	else
 		respond(rs, 200, gupshup_sim_ok("result", rc == 0 ? "delivered" : "dropped"));
+	free(cause);
+	gupshup_form_free(f, n);
+}
+
+/* POST /sim/upload: the raw body is kept; 201 {"status":"ok","id":ID}. */
+static void
+h_upload(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
+         struct sim_response *rs)
+{
+	char *id;
+	(void)rest;
+	(void)now;
+	if (rq->len == 0) {
+		respond_error(rs, 400, "empty upload");
+		return;
+	}
+	id = sim_media_put(s, rq->body, rq->len);
+	respond(rs, 201, gupshup_sim_ok("id", id));
+	free(id);
+}
+
+/* A form count field (0 to 1000000): *out -1 when absent; -1 when not a number. */
+static int
+form_count(const struct gupshup_field *f, size_t n, const char *name, int *out)
+{
+	const char *v = gupshup_form_get(f, n, name);
+	char *end;
+	unsigned long x;
+	*out = -1;
+	if (v == NULL || *v == '\0')
+		return 0;
+	x = strtoul(v, &end, 10);
+	if (*end != '\0' || *v < '0' || *v > '9' || x > 1000000)
+		return -1;
+	*out = (int)x;
+	return 0;
+}
+
+/*
+ * POST /sim/media (form: phone, id, name, filename, caption,
+ * content_type, fail_downloads, expire_after_download): the customer
+ * sends the uploaded id.  200 with what was announced; 403 in the
+ * sandbox; 404 for an unknown id; 400 otherwise.
+ */
+static void
+h_media(struct sim *s, const struct sim_request *rq, const char *rest, int64_t now,
+        struct sim_response *rs)
+{
+	struct gupshup_field *f;
+	struct sim_media_opts o = SIM_MEDIA_OPTS_DEFAULT;
+	struct sim_media_info info;
+	const char *id;
+	char *cause = NULL;
+	size_t n;
+	(void)rest;
+
+	gupshup_form_decode(rq->body, rq->len, &f, &n);
+	id = gupshup_form_get(f, n, "id");
+	o.filename = gupshup_form_get(f, n, "filename");
+	o.caption = gupshup_form_get(f, n, "caption");
+	o.content_type = gupshup_form_get(f, n, "content_type");
+	if (form_count(f, n, "fail_downloads", &o.fail_downloads) != 0 ||
+	    form_count(f, n, "expire_after_download", &o.expire_after_download) != 0) {
+		respond_error(rs, 400, "fail_downloads and expire_after_download want numbers");
+	} else if (id == NULL || media_find(s, id) == NULL) {
+		char *m = xasprintf("no media '%.64s' (upload it first)", id != NULL ? id : "");
+		respond_error(rs, 404, m);
+		free(m);
+	} else if (sim_inbound_file(s, gupshup_form_get(f, n, "phone"), gupshup_form_get(f, n, "name"),
+	                            id, &o, now, &info, &cause) != 0) {
+		respond_error(rs, s->sandbox ? 403 : 400, cause);
+	} else {
+		respond(rs, 200, gupshup_sim_media_reply(id, gupshup_msg_type_name(info.type), info.mime,
+		                                         info.sniffed, info.url));
+		sim_media_info_release(&info);
+	}
 	free(cause);
 	gupshup_form_free(f, n);
 }
@@ -1164,9 +1703,12 @@ static const struct route {
 	{ "GET", "/sm/api/v1/users/", 1, h_users },
 	{ "GET", "/sm/api/v2/wallet/balance", 1, h_balance },
 	{ "GET", "/sm/api/v1/wallet/balance", 1, h_balance },
-	{ "GET", "/sm/api/v1/wamedia/", 0, h_wamedia },
+	{ "GET", "/sm/api/v1/wamedia/", 1, h_wamedia },
+	{ "GET", "/wa/", 0, h_payload },
 	{ "GET", "/sim/info", 0, h_info },
 	{ "POST", "/sim/say", 0, h_say },
+	{ "POST", "/sim/upload", 0, h_upload },
+	{ "POST", "/sim/media", 0, h_media },
 	{ "POST", "/sim/optin", 0, h_ctl_optin },
 	{ "POST", "/sim/optout", 0, h_ctl_optout },
 	{ "GET", "/sim/inbox/", 0, h_inbox },
@@ -1195,10 +1737,8 @@ sim_handle(struct sim *s, const struct sim_request *rq, int64_t now_ms, struct s
 		path_known = 1;
 		if (strcmp(rq->method, r->method) != 0)
 			continue;
-		/* wamedia takes no key, but a wrong one is still refused. */
-		if (s->apikey != NULL && (r->auth || rq->apikey != NULL) &&
-		    (rq->apikey == NULL || strcmp(rq->apikey, s->apikey) != 0) &&
-		    strncmp(r->path, "/sim/", 5) != 0) {
+		if (r->auth && s->apikey != NULL &&
+		    (rq->apikey == NULL || strcmp(rq->apikey, s->apikey) != 0)) {
 			respond_error(rs, 401, "Authentication Failed");
 			return;
 		}
@@ -1319,5 +1859,15 @@ sim_load(struct sim *s, const char *path, char **cause)
 	s->capledger = nl + 1;
 	s->balance = balance;
 	s->dirty = 0;
+	/* Media sends whose download had not finished: download them again. */
+	for (size_t i = 0; i < s->ncust; i++) {
+		for (size_t k = 0; k < s->cust[i].nitems; k++) {
+			const struct sim_item *it = &s->cust[i].items[k];
+			if (!it->is_template && it->type != GUPSHUP_TEXT && it->code == 0 &&
+			    it->media_mime == NULL && it->url != NULL && it->gs_id != NULL &&
+			    it->wa_id != NULL && it->status != NULL && strcmp(it->status, "accepted") == 0)
+				fetch_add(s, s->cust[i].phone, it->gs_id, it->wa_id, it->type, it->url);
+		}
+	}
 	return 0;
 }

@@ -45,8 +45,14 @@ wait_for() {
 	return 0
 }
 
+# A random loopback port below the kernel's ephemeral range (as lib.sh's
+# free_port): a port in that range can be the local end of an outgoing
+# connection (even curl's self-connect to a port nobody listens on), which
+# would answer start_listener's probe for a server that is not there.
 random_port() {
-	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
+	echo $(( 10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000) ))
 }
 
 # start_listener NAME FUNC: runs FUNC (which listens on $PORT) in the

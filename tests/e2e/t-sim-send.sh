@@ -41,11 +41,10 @@ wait_for 5 sh -c "'$SIMBIN' inbox $O --sim $SIM | grep -q 'read.*template 6c1a2e
 curl -s -H "apikey: $KEY" "$SIM/sm/api/v1/template/list/$APP" | grep -q '"elementName":"order_update"' || fail "template list"
 curl -s -H "apikey: $KEY" "$SIM/sm/api/v1/users/$APP" | grep -q '"countryCode":"44","phoneCode":"7700900123"' || fail "users"
 curl -s -H "apikey: $KEY" "$SIM/sm/api/v2/wallet/balance" | grep -q '"currentBalance":0\.9' || fail "wallet balance"
-code=$(curl -s -o "$T/media" -w '%{http_code} %{content_type}' "$SIM/sm/api/v1/wamedia/$APP/sample-photo")
-[ "$code" = "200 application/octet-stream" ] || fail "wamedia: $code"
-head -c 6 "$T/media" | grep -q GIF89a || fail "wamedia bytes"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$SIM/sm/api/v1/wamedia/$APP/nope")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "apikey: $KEY" "$SIM/sm/api/v1/wamedia/$APP/nope")
 [ "$code" = 404 ] || fail "unknown media: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$SIM/sm/api/v1/wamedia/$APP/nope")
+[ "$code" = 401 ] || fail "media without the apikey: $code"
 
 # Wallet: incoming + session (100 each) + template to 44 (39600 + 100).
 sim wallet >"$T/wallet"

@@ -95,6 +95,7 @@ test_inbound_types(void **state)
 		          else assert_null(cb.msg.field); } while (0)
 		CHECK(text); CHECK(url); CHECK(mime); CHECK(filename); CHECK(postback);
 #undef CHECK
+		assert_true(cb.msg.url_expiry == (i == 0 ? 1764665643000LL : i == 1 ? 1 : 0));
 		assert_string_equal(cb.msg.context_id, "gBEGk1");
 		assert_string_equal(cb.msg.context_gs_id, "ee4a68a0");
 		assert_non_null(cb.msg.payload_json);
@@ -258,8 +259,8 @@ test_callback_round_trip(void **state)
 	in[n].kind = GUPSHUP_MESSAGE;
 	in[n].msg = (struct gupshup_message){ .id = "wamid.2", .phone = "5511987654321", .name = "Bia",
 	        .type = GUPSHUP_FILE, .text = "fatura", .url = "http://127.0.0.1:1/sm/api/v1/wamedia/A/m1",
-	        .mime = "application/pdf", .filename = "fatura.pdf", .context_id = "wamid.0",
-	        .context_gs_id = "gs-0" };
+	        .mime = "application/pdf", .filename = "fatura.pdf", .url_expiry = 1764670443000LL,
+	        .context_id = "wamid.0", .context_gs_id = "gs-0" };
 	n++;
 	in[n].kind = GUPSHUP_MESSAGE;
 	in[n].msg = (struct gupshup_message){ .id = "wamid.3", .phone = "6281234567890",
@@ -311,6 +312,7 @@ test_callback_round_trip(void **state)
 			SAME(msg.mime); SAME(msg.filename); SAME(msg.postback); SAME(msg.context_id);
 			SAME(msg.context_gs_id);
 			assert_int_equal(out.msg.type, in[i].msg.type);
+			assert_true(out.msg.url_expiry == in[i].msg.url_expiry);
 			assert_true(out.msg.latitude == in[i].msg.latitude);
 			assert_true(out.msg.longitude == in[i].msg.longitude);
 			break;

@@ -17,7 +17,10 @@
 
 #include "gupshup.h"
 #include "gupshup_sim.h"
+#include "media.h"
+#include "sha256.h"
 #include "sim.h"
+#include "sim_sample.h"
 #include "util.h"
 
 #define T0 1764065643000LL          /* a fixed "now" */
@@ -169,10 +172,15 @@ test_auth_and_routing(void **state)
 		{ "GET", "/sm/api/v2/wallet/balance", KEY, 200, NULL },
 		{ "GET", "/sm/api/v1/msg", KEY, 405, "{\"status\":\"error\",\"message\":\"Method Not Allowed\"}" },
 		{ "GET", "/nowhere", KEY, 404, "{\"status\":\"error\",\"message\":\"Not Found\"}" },
-		{ "GET", "/sm/api/v1/wamedia/" APP "/sample-photo", NULL, 200, NULL },
-		{ "GET", "/sm/api/v1/wamedia/" APP "/sample-photo", "wrong", 401, NULL },
-		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", NULL, 404, NULL },
-		{ "GET", "/sm/api/v1/wamedia/Other/sample-photo", NULL, 404, NULL },
+		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", KEY, 404, "{\"status\":\"error\",\"message\":\"Invalid Media Id\"}" },
+		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", NULL, 401, NULL },
+		{ "GET", "/sm/api/v1/wamedia/" APP "/nope", "wrong", 401, NULL },
+		{ "GET", "/sm/api/v1/wamedia/Other/nope", KEY, 404, NULL },
+		{ "GET", "/wa/" APP "/wa/media/nope", NULL, 404, NULL },
+		{ "GET", "/wa/" APP "/wa/media/nope", "wrong", 404, NULL },
+		{ "POST", "/wa/" APP "/wa/media/nope", NULL, 405, NULL },
+		{ "POST", "/sim/upload", NULL, 400, NULL },
+		{ "POST", "/sim/media", NULL, 404, NULL },
 		{ "GET", "/sim/info", NULL, 200, NULL },
 		{ "GET", "/sim/wallet", NULL, 200, NULL },
 		{ "GET", "/sim/inbox/919812345678", NULL, 200, NULL },
@@ -599,6 +607,468 @@ test_control_api(void **state)
 	sim_free(s);
 }
 
+/* ---- Media ---- */
+
+/* The start of an ELF shared object: off the whitelist whatever it claims. */
+static const char elf[] = "\x7f" "ELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00"
+                          "\x3e\x00\x01\x00\x00\x00";
+
+/* POSTs len raw bytes to /sim/upload; returns the id (caller frees). */
+static char *
+upload(struct sim *s, const void *data, size_t len)
+{
+	struct sim_request rq = { .method = "POST", .path = "/sim/upload", .body = data, .len = len };
+	struct sim_response rs;
+	char *id;
+	sim_handle(s, &rq, T0, &rs);
+	assert_int_equal(rs.status, 201);
+	id = gupshup_sim_reply_get(rs.body, rs.len, "id");
+	assert_non_null(id);
+	sim_response_release(&rs);
+	return id;
+}
+
+/* GET path at now; the status, *out the bytes (when out is not NULL). */
+static int
+get_at(struct sim *s, const char *path, const char *key, int64_t now, struct buf *out)
+{
+	struct sim_request rq = { .method = "GET", .path = path, .apikey = key };
+	struct sim_response rs;
+	int st;
+	sim_handle(s, &rq, now, &rs);
+	st = rs.status;
+	if (out != NULL) {
+		buf_reset(out);
+		buf_append(out, rs.body != NULL ? rs.body : "", rs.len);
+	}
+	sim_response_release(&rs);
+	return st;
+}
+
+/* GET the payload URL of id (no key) at now. */
+static int
+payload_get(struct sim *s, const char *id, int64_t now, struct buf *out)
+{
+	char *path = xasprintf("/wa/%s/wa/media/%s?download=false", APP, id);
+	int st = get_at(s, path, NULL, now, out);
+	free(path);
+	return st;
+}
+
+/* GET the wamedia URL of id with key; the status, *out the bytes. */
+static int
+wamedia(struct sim *s, const char *id, const char *key, struct buf *out)
+{
+	char *path = xasprintf("/sm/api/v1/wamedia/%s/%s", APP, id);
+	int st = get_at(s, path, key, T0, out);
+	free(path);
+	return st;
+}
+
+static void
+test_media_inbound(void **state)
+{
+	(void)state;
+	struct sim *s = new_sim(0);
+	struct buf png = { 0 }, pdf = { 0 }, got = { 0 };
+	struct gupshup_callback cb[4];
+	char *id, *form, *body, *type, *mime, *sniffed, *url, *cause = NULL;
+	size_t n;
+
+	sim_sample_png(1, &png);
+	sim_sample_pdf("INV-7", &pdf);
+
+	/* A picture: type image, contentType from the content, no name. */
+	id = upload(s, png.data, png.len);
+	form = xasprintf("phone=%%2B91+98123+45678&id=%s&caption=look&name=Asha&filename=x.jpg", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	assert_int_equal(gupshup_sim_media_reply_parse(body, strlen(body), &type, &mime, &sniffed, &url,
+	                                               &cause), 0);
+	assert_string_equal(type, "image");
+	assert_string_equal(mime, "image/png");
+	assert_string_equal(sniffed, "image/png");
+	{
+		char *rid = gupshup_sim_reply_get(body, strlen(body), "id");
+		assert_string_equal(rid, id);
+		free(rid);
+	}
+	{
+		char *want = xasprintf("http://127.0.0.1:1/wa/" APP "/wa/media/%s?download=false", id);
+		assert_string_equal(url, want);
+		free(want);
+	}
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(cb[0].kind, GUPSHUP_MESSAGE);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_IMAGE);
+	assert_string_equal(cb[0].msg.url, url);
+	assert_string_equal(cb[0].msg.mime, "image/png");
+	assert_string_equal(cb[0].msg.text, "look");
+	assert_string_equal(cb[0].msg.name, "Asha");
+	assert_null(cb[0].msg.filename);
+	assert_true(cb[0].msg.url_expiry == T0 + SIM_MEDIA_EXPIRY_MS);
+	release_all(cb, n);
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);
+	assert_int_equal(got.len, png.len);
+	assert_memory_equal(got.data, png.data, png.len);
+	assert_int_equal(payload_get(s, id, T0, &got), 200);          /* no key needed */
+	assert_int_equal(got.len, png.len);
+	assert_memory_equal(got.data, png.data, png.len);
+	assert_int_equal(payload_get(s, id, T0 + SIM_MEDIA_EXPIRY_MS, &got), 410);
+	assert_non_null(strstr(got.data, "Media URL expired"));
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);             /* the media API still has it */
+	free(type), free(mime), free(sniffed), free(url), free(body), free(form), free(id);
+
+	/* A document keeps its name; no caption is no caption. */
+	id = upload(s, pdf.data, pdf.len);
+	form = xasprintf("phone=919812345678&id=%s&filename=..%%2F..%%2F.bashrc", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_FILE);
+	assert_string_equal(cb[0].msg.mime, "application/pdf");
+	assert_string_equal(cb[0].msg.filename, "../../.bashrc");
+	assert_null(cb[0].msg.text);
+	release_all(cb, n);
+	free(body), free(form), free(id);
+
+	/* Off the whitelist: delivered with what its name claims; --content-type wins. */
+	id = upload(s, elf, sizeof elf - 1);
+	form = xasprintf("phone=919812345678&id=%s&filename=report.pdf", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	assert_null(strstr(body, "\"sniffed\":\"application/pdf\""));
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_FILE);
+	assert_string_equal(cb[0].msg.mime, "application/pdf");
+	release_all(cb, n);
+	free(body), free(form);
+	form = xasprintf("phone=919812345678&id=%s&filename=a.bin&content_type=video%%2Fmp4", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_FILE);
+	assert_string_equal(cb[0].msg.mime, "video/mp4");
+	release_all(cb, n);
+	free(body), free(form);
+
+	/* Errors: bad phone, unknown id, bad numbers; nothing posted. */
+	form = xasprintf("phone=12&id=%s", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 400);
+	free(body), free(form);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, "phone=919812345678&id=nope", T0, &body), 404);
+	free(body);
+	form = xasprintf("phone=919812345678&id=%s&fail_downloads=x", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 400);
+	free(body), free(form), free(id);
+	assert_int_equal(sim_queued(s), 0);
+	assert_true(sim_balance(s) == SIM_CREDIT - 4 * 100);   /* four incoming messages */
+
+	/* Simulated customers send generated files through the same path. */
+	assert_int_equal(sim_inbound_media(s, "5511987654321", "Bia", GUPSHUP_FILE, "nota", T0, &cause), 0);
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_FILE);
+	assert_string_equal(cb[0].msg.mime, "application/pdf");
+	assert_non_null(strstr(cb[0].msg.filename, "invoice-"));
+	id = xstrndup(strrchr(cb[0].msg.url, '/') + 1, strcspn(strrchr(cb[0].msg.url, '/') + 1, "?"));
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);
+	assert_memory_equal(got.data, "%PDF-1.4", 8);
+	release_all(cb, n);
+	free(id);
+	assert_int_equal(sim_inbound_media(s, "5511987654321", "Bia", GUPSHUP_IMAGE, "foto", T0, &cause), 0);
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_IMAGE);
+	assert_string_equal(cb[0].msg.mime, "image/png");
+	release_all(cb, n);
+
+	buf_free(&png);
+	buf_free(&pdf);
+	buf_free(&got);
+	sim_free(s);
+}
+
+static void
+test_media_faults(void **state)
+{
+	(void)state;
+	struct sim *s = new_sim(0);
+	struct buf pdf = { 0 }, got = { 0 };
+	char *id, *form, *body;
+
+	sim_sample_pdf("1", &pdf);
+	id = upload(s, pdf.data, pdf.len);
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);     /* plain: any number of times */
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);
+	form = xasprintf("phone=919812345678&id=%s&fail_downloads=2&expire_after_download=1", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	free(body), free(form);
+	assert_int_equal(wamedia(s, id, NULL, NULL), 401);    /* the key first */
+	assert_int_equal(wamedia(s, id, KEY, NULL), 503);
+	assert_int_equal(payload_get(s, id, T0, NULL), 503);  /* both URLs count */
+	assert_int_equal(wamedia(s, id, KEY, &got), 200);
+	assert_int_equal(got.len, pdf.len);
+	assert_memory_equal(got.data, pdf.data, pdf.len);
+	assert_int_equal(wamedia(s, id, KEY, &got), 404);
+	assert_non_null(strstr(got.data, "Invalid Media Id"));
+	assert_int_equal(payload_get(s, id, T0, &got), 410);
+	free(id);
+
+	/* Announced again with no faults: served any number of times. */
+	id = upload(s, "x", 1);
+	form = xasprintf("phone=919812345678&id=%s&fail_downloads=0&expire_after_download=0", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+	free(body), free(form);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(payload_get(s, id, T0, NULL), 200);
+	free(id);
+	sim_free(s);
+
+	/* The run's defaults (--fail-downloads 1 --expire-after-download) apply
+	 * to every customer's file, the simulated customers' too, unless the
+	 * media command says otherwise. */
+	{
+		struct sim_config cfg = { .app = APP, .apikey = KEY, .event_delay_ms = 100, .seed = 7,
+		        .base_url = "http://127.0.0.1:1", .fail_downloads = 1, .expire_after_download = 1 };
+		struct gupshup_callback cb[4];
+		char *cause = NULL, *mid;
+		size_t n;
+		s = sim_new(&cfg);
+		assert_int_equal(sim_inbound_media(s, "919812345678", NULL, GUPSHUP_IMAGE, NULL, T0, &cause), 0);
+		n = drain(s, T0, cb, 4);
+		assert_int_equal(n, 1);
+		mid = strrchr(cb[0].msg.url, '/') + 1;
+		mid = xstrndup(mid, strcspn(mid, "?"));
+		release_all(cb, n);
+		assert_int_equal(payload_get(s, mid, T0, NULL), 503);
+		assert_int_equal(payload_get(s, mid, T0, &got), 200);
+		assert_memory_equal(got.data, "\x89PNG", 4);
+		assert_int_equal(payload_get(s, mid, T0, NULL), 410);
+		free(mid);
+		id = upload(s, pdf.data, pdf.len);
+		form = xasprintf("phone=919812345678&id=%s&fail_downloads=0", id);
+		assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 200);
+		free(body), free(form);
+		assert_int_equal(payload_get(s, id, T0, NULL), 200);
+		assert_int_equal(payload_get(s, id, T0, NULL), 410);
+		free(id);
+		drain(s, T0, cb, 0);
+	}
+	buf_free(&pdf);
+	buf_free(&got);
+	sim_free(s);
+}
+
+static void
+test_media_sandbox(void **state)
+{
+	(void)state;
+	struct sim *s = new_sim(1);
+	struct gupshup_callback cb[4];
+	struct buf png = { 0 };
+	char *id, *form, *body, *cause = NULL;
+	size_t n;
+
+	assert_int_equal(sim_inbound(s, "919812345678", NULL, "PROXY " APP, T0, &cause), 0);
+	drain(s, T0, cb, 0);
+	sim_sample_png(2, &png);
+	id = upload(s, png.data, png.len);
+	form = xasprintf("phone=919812345678&id=%s", id);
+	assert_int_equal(request(s, "POST", "/sim/media", NULL, form, T0, &body), 403);
+	assert_non_null(strstr(body, "Sandbox apps receive text messages only"));
+	assert_int_equal(sim_queued(s), 0);
+	assert_true(sim_balance(s) == SIM_CREDIT);
+	free(body), free(form), free(id);
+	/* The simulated customers' media become their caption in the sandbox. */
+	assert_int_equal(sim_inbound_media(s, "919812345678", NULL, GUPSHUP_IMAGE, "photo", T0, &cause), 0);
+	n = drain(s, T0, cb, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(cb[0].msg.type, GUPSHUP_TEXT);
+	release_all(cb, n);
+	buf_free(&png);
+	sim_free(s);
+}
+
+static char *
+media_form(const char *dest, enum gupshup_msg_type type, const char *url, const char *filename,
+           const char *caption)
+{
+	struct gupshup_send m = { .source = "917834811114", .destination = dest, .app = APP,
+	        .type = type, .url = url, .filename = filename, .text = caption };
+	char *cause = NULL, *f = gupshup_send_form(&m, &cause);
+	assert_non_null(f);
+	return f;
+}
+
+static void
+test_media_outbound(void **state)
+{
+	(void)state;
+	struct buf png = { 0 }, pdf = { 0 }, big = { 0 };
+	struct gupshup_callback cb[8];
+	struct sim *s = new_sim(0), *t;
+	struct sim_fetch f;
+	struct sim_customer cu;
+	const struct sim_customer *c;
+	unsigned char digest[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1], *id, *json, *cause = NULL;
+	int64_t balance;
+	size_t n;
+
+	sim_sample_png(3, &png);
+	sim_sample_pdf("9", &pdf);
+	buf_append(&big, png.data, png.len);
+	while (big.len <= (size_t)media_cap(MEDIA_IMAGE))
+		buf_append(&big, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+
+	assert_int_equal(sim_inbound(s, "919812345678", NULL, "hi", T0, &cause), 0);
+	drain(s, T0, cb, 0);
+	balance = sim_balance(s);
+
+	/* Accepted, then held until the download is done. */
+	assert_int_equal(send_form(s, GUPSHUP_PATH_MSG, media_form("919812345678", GUPSHUP_IMAGE,
+	        "http://hub.example/v1/public/abc/photo%20one.png?x=1", NULL, "your photo"), T0, &id), 202);
+	assert_int_equal(sim_fetches(s), 1);
+	assert_int_equal(drain(s, T0 + 60000, cb, 0), 0);
+	assert_int_equal(sim_fetch_next(s, &f), 1);
+	assert_string_equal(f.url, "http://hub.example/v1/public/abc/photo%20one.png?x=1");
+	assert_true(f.cap == media_cap(MEDIA_IMAGE));
+	{
+		struct sim_fetch none;
+		assert_int_equal(sim_fetch_next(s, &none), 0);
+	}
+	struct sim_fetch_result ok = { .answered = 1, .status = 200, .content_type = "image/png",
+	        .data = png.data, .len = png.len };
+	sim_fetch_done(s, f.id, &ok, T0 + 10);
+	free(f.url);
+	assert_int_equal(sim_fetches(s), 0);
+	n = drain(s, T0 + 60000, cb, 8);
+	assert_int_equal(n, 4);
+	assert_int_equal(cb[0].ev.type, GUPSHUP_EV_ENQUEUED);
+	assert_int_equal(cb[3].ev.type, GUPSHUP_EV_READ);
+	release_all(cb, n);
+	assert_true(sim_balance(s) == balance - 100);
+	c = sim_customer_find(s, "919812345678");
+	const struct sim_item *it = &c->items[c->nitems - 1];
+	sha256(png.data, png.len, digest);
+	hex_encode(digest, SHA256_LEN, hex);
+	assert_string_equal(it->media_sha256, hex);
+	assert_string_equal(it->media_mime, "image/png");
+	assert_string_equal(it->media_name, "photo%20one.png");
+	assert_true(it->media_size == (int64_t)png.len);
+	assert_string_equal(it->text, "your photo");
+	/* The inbox JSON carries it, and reads back the same. */
+	json = gupshup_sim_inbox_build(c);
+	assert_non_null(strstr(json, "\"media\":{\"name\":\"photo%20one.png\",\"mime\":\"image/png\",\"size\":"));
+	assert_int_equal(gupshup_sim_inbox_parse(json, strlen(json), &cu, &cause), 0);
+	assert_string_equal(cu.items[cu.nitems - 1].media_sha256, hex);
+	{
+		char *again = gupshup_sim_inbox_build(&cu);
+		assert_string_equal(again, json);
+		free(again);
+	}
+	gupshup_sim_customer_release(&cu);
+	free(json);
+	free(id);
+
+	/* Each way a download can go wrong: one failed event, nothing charged. */
+	static const struct {
+		enum gupshup_msg_type type;
+		struct sim_fetch_result r;
+		int which;          /* data: 0 png, 1 pdf, 2 elf, 3 big */
+		int code;
+		const char *reason;
+	} rows[] = {
+		{ GUPSHUP_FILE, { .answered = 0, .error = "Couldn't connect to server" }, 1, 131053,
+		  "Media upload error: cannot download the media from its URL: Couldn't connect to server" },
+		{ GUPSHUP_FILE, { .answered = 1, .status = 404 }, 1, 131053,
+		  "Media upload error: cannot download the media from its URL: HTTP 404" },
+		{ GUPSHUP_IMAGE, { .answered = 1, .over_cap = 1 }, 0, 1011,
+		  "Invalid Media Size: the media is over the image limit of 5000000 bytes" },
+		{ GUPSHUP_IMAGE, { .answered = 1, .status = 200 }, 1, 131053,
+		  "Media upload error: image message cannot carry a PDF (application/pdf)" },
+		{ GUPSHUP_FILE, { .answered = 1, .status = 200, .content_type = "application/pdf" }, 2, 131053,
+		  "Media upload error: unsupported media: " },
+		{ GUPSHUP_IMAGE, { .answered = 1, .status = 200 }, 3, 1011, "Invalid Media Size: " },
+		{ GUPSHUP_FILE, { .answered = 1, .status = 200 }, 0, 0, NULL },   /* a picture as a document */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		struct sim_fetch_result r = rows[i].r;
+		const struct buf *d = rows[i].which == 0 ? &png : rows[i].which == 1 ? &pdf : &big;
+		if (rows[i].which == 2) {
+			r.data = elf;
+			r.len = sizeof elf - 1;
+		} else {
+			r.data = d->data;
+			r.len = d->len;
+		}
+		balance = sim_balance(s);
+		assert_int_equal(send_form(s, GUPSHUP_PATH_MSG, media_form("919812345678", rows[i].type,
+		        "http://hub.example/m", rows[i].type == GUPSHUP_FILE ? "m.pdf" : NULL, NULL),
+		        T0 + 100, &id), 202);
+		assert_int_equal(sim_fetch_next(s, &f), 1);
+		sim_fetch_done(s, f.id, &r, T0 + 200);
+		free(f.url);
+		n = drain(s, T0 + 60000, cb, 8);
+		if (rows[i].code == 0) {
+			assert_int_equal(n, 4);
+			assert_true(sim_balance(s) == balance - 100);
+		} else {
+			assert_int_equal(n, 1);
+			assert_int_equal(cb[0].ev.type, GUPSHUP_EV_FAILED);
+			if (cb[0].ev.code != rows[i].code ||
+			    strncmp(cb[0].ev.reason, rows[i].reason, strlen(rows[i].reason)) != 0)
+				fail_msg("row %zu: %d %s", i, cb[0].ev.code, cb[0].ev.reason);
+			assert_true(sim_balance(s) == balance);
+			c = sim_customer_find(s, "919812345678");
+			assert_null(c->items[c->nitems - 1].media_mime);
+		}
+		release_all(cb, n);
+		free(id);
+	}
+
+	/* Outside the window: refused at once, nothing downloaded. */
+	assert_int_equal(send_form(s, GUPSHUP_PATH_MSG, media_form("447700900123", GUPSHUP_IMAGE,
+	        "http://hub.example/m", NULL, NULL), T0, &id), 202);
+	assert_int_equal(sim_fetches(s), 0);
+	n = drain(s, T0 + 60000, cb, 8);
+	assert_int_equal(cb[0].ev.code, 1004);
+	release_all(cb, n);
+	free(id);
+
+	/* A download in flight when the sim stops is just dropped (no leak). */
+	t = new_sim(0);
+	assert_int_equal(sim_inbound(t, "919812345678", NULL, "hi", T0, &cause), 0);
+	assert_int_equal(send_form(t, GUPSHUP_PATH_MSG, media_form("919812345678", GUPSHUP_AUDIO,
+	        "http://hub.example/a.mp3", NULL, NULL), T0, &id), 202);
+	assert_int_equal(sim_fetch_next(t, &f), 1);
+	assert_true(f.cap == media_cap(MEDIA_AUDIO));
+	free(f.url);
+	sim_fetch_done(t, 999, &rows[0].r, T0);                 /* unknown id: ignored */
+	assert_int_equal(sim_fetches(t), 1);
+	free(id);
+	/* ... and with --state, downloaded again at the next start. */
+	{
+		char path[] = "/tmp/test_sim_core.XXXXXX";
+		int fd = mkstemp(path);
+		struct sim *u = new_sim(0);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(sim_save(t, path, &cause), 0);
+		assert_int_equal(sim_load(u, path, &cause), 0);
+		unlink(path);
+		assert_int_equal(sim_fetches(u), 1);
+		assert_int_equal(sim_fetch_next(u, &f), 1);
+		assert_string_equal(f.url, "http://hub.example/a.mp3");
+		assert_true(f.cap == media_cap(MEDIA_AUDIO));
+		free(f.url);
+		sim_free(u);
+	}
+	sim_free(t);
+
+	buf_free(&png);
+	buf_free(&pdf);
+	buf_free(&big);
+	sim_free(s);
+}
+
 int
 main(void)
 {
@@ -615,6 +1085,10 @@ main(void)
 		cmocka_unit_test(test_retry_backoff),
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_control_api),
+		cmocka_unit_test(test_media_inbound),
+		cmocka_unit_test(test_media_faults),
+		cmocka_unit_test(test_media_sandbox),
+		cmocka_unit_test(test_media_outbound),
 	};
 	return cmocka_run_group_tests_name("sim_core", tests, NULL, NULL);
 }
