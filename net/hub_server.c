@@ -29,10 +29,14 @@
 #include "access.h"
 #include "hub_config.h"
 #include "hub.h"
+#include "hub_fetch.h"
 #include "hub_lws.h"
+#include "hub_media.h"
 #include "hub_sender.h"
 #include "hub_server.h"
+#include "mediastore.h"
 #include "proto.h"
+#include "sniff.h"
 #include "store.h"
 #include "util.h"
 
@@ -112,6 +116,8 @@ struct webreq {
 	const char *ctype;
 	char       *resp;
 	size_t      resp_len;
+	struct hub_upload *up;        /* kind 3: POST /v1/media (hub_media.c) */
+	struct hub_media_answer held; /* kind 3: answer once the body is dropped */
 };
 
 struct peer_fail {
@@ -124,6 +130,8 @@ struct server {
 	struct lws_context *ctx;
 	struct hub         *h;
 	struct hub_sender  *snd;
+	struct hub_fetcher *fetch;
+	struct hub_media_ctx media;
 	struct config      *cfg;
 	const char         *dir;
 	char               *secret;
@@ -502,10 +510,36 @@ static char *
 healthz(struct server *srv)
 {
 	return xasprintf("{\"status\":\"%s\",\"version\":\"%s\",\"hub_id\":\"%s\",\"uptime\":%lld,"
-	                 "\"queue_depth\":%zu,\"consoles\":%d,\"last_event\":%lld}\n",
+	                 "\"queue_depth\":%zu,\"consoles\":%d,\"last_event\":%lld,"
+	                 "\"media_pending\":%zu}\n",
 	                 srv->draining ? "draining" : "ok", WADESK_VERSION, hub_id(srv->h),
 	                 (long long)((mono_ms() - srv->start_ms) / 1000), hub_outbox_depth(srv->h),
-	                 srv->ndesks, (long long)hub_head(srv->h));
+	                 srv->ndesks, (long long)hub_head(srv->h), hub_fetch_pending(srv->h));
+}
+
+/* Media downloads and uploads (docs/media.md). */
+static void
+media_metrics(struct server *srv, struct buf *b)
+{
+	const struct hub_metrics *m = hub_metrics(srv->h);
+	buf_puts(b, "# HELP wadesk_media_downloads_total inbound media downloads by final result\n"
+	         "# TYPE wadesk_media_downloads_total counter\n");
+	buf_printf(b, "wadesk_media_downloads_total{result=\"ok\"} %llu\n", (unsigned long long)m->media_ok);
+	buf_printf(b, "wadesk_media_downloads_total{result=\"refused\"} %llu\n",
+	           (unsigned long long)m->media_refused);
+	buf_printf(b, "wadesk_media_downloads_total{result=\"failed\"} %llu\n",
+	           (unsigned long long)m->media_failed);
+	buf_puts(b, "# HELP wadesk_media_download_retries_total download attempts retried\n"
+	         "# TYPE wadesk_media_download_retries_total counter\n");
+	buf_printf(b, "wadesk_media_download_retries_total %llu\n", (unsigned long long)m->media_retried);
+	buf_puts(b, "# HELP wadesk_media_pending downloads waiting or in flight\n"
+	         "# TYPE wadesk_media_pending gauge\n");
+	buf_printf(b, "wadesk_media_pending %zu\n", hub_fetch_pending(srv->h));
+	buf_puts(b, "# HELP wadesk_media_uploads_total uploads by result\n"
+	         "# TYPE wadesk_media_uploads_total counter\n");
+	buf_printf(b, "wadesk_media_uploads_total{result=\"ok\"} %llu\n", (unsigned long long)m->uploads_ok);
+	buf_printf(b, "wadesk_media_uploads_total{result=\"refused\"} %llu\n",
+	           (unsigned long long)m->uploads_refused);
 }
 
 static char *
@@ -544,6 +578,7 @@ metrics(struct server *srv)
 	buf_printf(&b, "wadesk_webhook_batches_total %llu\n", (unsigned long long)m->batches);
 	buf_printf(&b, "wadesk_failed_hellos_total %llu\n", (unsigned long long)m->hellos_failed);
 	buf_printf(&b, "wadesk_uptime_seconds %lld\n", (long long)((mono_ms() - srv->start_ms) / 1000));
+	media_metrics(srv, &b);
 	return buf_steal(&b);
 }
 
@@ -561,6 +596,7 @@ run_batch(lws_sorted_usec_list_t *sul)
 		w[i].len = srv->batch[i]->body.len;
 	}
 	hub_webhooks(srv->h, w, n);
+	hub_fetcher_wake(srv->fetch);      /* inbound media to download */
 	for (size_t i = 0; i < n; i++) {
 		struct webreq *r = srv->batch[i];
 		r->queued = 0;
@@ -612,6 +648,51 @@ secret_ok(const char *given, const char *secret)
 	return d == 0;
 }
 
+/* An answer from hub_media.c, written the usual deferred way. */
+static void
+media_answer(struct server *srv, struct webreq *r, struct hub_media_answer *a)
+{
+	struct hub_metrics *m = (struct hub_metrics *)hub_metrics(srv->h);
+	if (r->kind == 3 && a->status == 201)
+		m->uploads_ok++;
+	else if (r->kind == 3 && (a->status == 413 || a->status == 415))
+		m->uploads_refused++;
+	if (a->close)
+		r->too_big = 1;          /* answered before the body: close after */
+	set_resp(r, a->status, a->ctype, a->body ? a->body : xstrdup(""));
+	a->body = NULL;
+}
+
+/*
+ * The media endpoints (net/hub_media.c).  Returns 1 when path is not one
+ * of them, else what the HTTP callback returns.
+ */
+static int
+media_http(struct server *srv, struct webreq *r, struct lws *wsi, const char *path, int post)
+{
+	struct hub_media_answer a;
+	int lrc = 0, k;
+	if (!post) {
+		k = hub_media_get(&srv->media, wsi, path, &lrc, &a);
+		if (k == 0)
+			return lrc;
+		if (k == 1)
+			media_answer(srv, r, &a);
+		return k < 0 ? 1 : 0;
+	}
+	k = hub_upload_begin(&srv->media, wsi, path, &r->up, &a);
+	if (k < 0)
+		return 1;
+	r->kind = 3;
+	if (k == 1) {
+		if (a.close)
+			media_answer(srv, r, &a);      /* 413 now, then close */
+		else
+			r->held = a;                   /* 401/403 once the body is read */
+	}
+	return 0;
+}
+
 static int
 cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -632,6 +713,9 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			set_resp(r, 200, "text/plain; version=0.0.4", metrics(srv));
 			return 0;
 		}
+		int mrc = media_http(srv, r, wsi, path, post);
+		if (mrc != 1)
+			return mrc;
 		if (post && strncmp(path, WEBHOOK_PREFIX, strlen(WEBHOOK_PREFIX)) == 0 &&
 		    secret_ok(path + strlen(WEBHOOK_PREFIX), srv->secret)) {
 			char cl[32];
@@ -659,6 +743,12 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (r->too_big)
 			return 0;
+		if (r->kind == 3) {
+			struct hub_media_answer a;
+			if (r->up != NULL && hub_upload_body(r->up, in, len, &a) == 1)
+				media_answer(srv, r, &a);
+			return 0;
+		}
 		if (r->body.len + len > BODY_MAX) {
 			r->too_big = 1;
 			buf_free(&r->body);
@@ -671,6 +761,17 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (r->too_big)
 			return 0;
+		if (r->kind == 3) {
+			struct hub_media_answer a = r->held;
+			memset(&r->held, 0, sizeof r->held);
+			if (r->up != NULL) {
+				hub_upload_end(r->up, &a);
+				hub_upload_free(r->up);
+				r->up = NULL;
+			}
+			media_answer(srv, r, &a);
+			return 0;
+		}
 		if (r->refused) {
 			set_resp(r, r->refused, "text/plain",
 			         xstrdup(r->refused == 404 ? "not found\n" : "shutting down\n"));
@@ -687,6 +788,10 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		if (r != NULL) {
 			if (r->queued)
 				batch_remove(srv, r);
+			hub_upload_free(r->up);
+			r->up = NULL;
+			free(r->held.body);
+			r->held.body = NULL;
 			buf_free(&r->body);
 			free(r->resp);
 			r->resp = NULL;
@@ -800,6 +905,7 @@ reload(struct server *srv, const char *listen_override)
 	hub_config_release(&old);
 	char *key = read_apikey(srv->cfg);
 	hub_sender_set_apikey(srv->snd, key);
+	hub_fetcher_set_apikey(srv->fetch, key);
 	explicit_bzero(key, strlen(key));
 	free(key);
 	log_info("configuration reloaded");
@@ -830,6 +936,10 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 	struct hub_io io = { &srv, on_broadcast, on_outbox_wake, on_rotated };
 	if (hub_open(dir, cfg, &io, &srv.h, &cause) < 0)
 		goto out;
+	srv.media.h = srv.h;
+	if ((srv.media.ms = mediastore_open(dir, &cause)) == NULL ||
+	    (srv.media.sn = sniff_new(&cause)) == NULL)
+		goto out;
 
 	lws_set_log_level(log_level > 1 ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, lws_log);
 	memset(&info, 0, sizeof info);
@@ -854,7 +964,9 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 		goto out;
 	}
 	key = read_apikey(cfg);
-	if (hub_sender_new(srv.ctx, srv.h, cfg, key, &srv.snd, &cause) < 0)
+	if (hub_sender_new(srv.ctx, srv.h, cfg, key, &srv.snd, &cause) < 0 ||
+	    hub_fetcher_new(srv.ctx, srv.h, cfg, srv.media.ms, srv.media.sn, key, &srv.fetch,
+	                    &cause) < 0)
 		goto out;
 	explicit_bzero(key, strlen(key));
 
@@ -897,10 +1009,13 @@ out:
 		free(cause);
 	}
 	signal_ctx = NULL;
+	hub_fetcher_free(srv.fetch);
 	hub_sender_free(srv.snd);
 	if (srv.ctx != NULL)
 		lws_context_destroy(srv.ctx);
 	hub_free(srv.h);
+	sniff_free(srv.media.sn);
+	mediastore_free(srv.media.ms);
 	free(srv.batch);
 	if (key != NULL)
 		explicit_bzero(key, strlen(key));

@@ -165,6 +165,7 @@ hub_mark(struct hub *h, struct hub_mark *m)
 	m->head = h->head;
 	m->npend = h->npend;
 	m->nnewq = h->nnewq;
+	m->nnewf = h->nnewf;
 }
 
 void
@@ -174,6 +175,7 @@ hub_undo(struct hub *h, const struct hub_mark *m)
 		free(h->pend[--h->npend].frame);
 	while (h->nnewq > m->nnewq)
 		free(h->newq[--h->nnewq].phone);
+	hub_fetch_undo(h, m->nnewf);
 	h->head = m->head;
 }
 
@@ -193,12 +195,13 @@ hub_flush(struct hub *h)
 	if (h->nnewq > 0 && h->io.outbox_wake != NULL)
 		h->io.outbox_wake(h->io.arg);
 	h->nnewq = 0;
+	hub_fetch_flush(h);
 }
 
 void
 hub_drop(struct hub *h, int64_t head)
 {
-	struct hub_mark m = { head, 0, 0 };
+	struct hub_mark m = { head, 0, 0, 0 };
 	hub_undo(h, &m);
 }
 
@@ -265,9 +268,19 @@ hub_proto_message(const struct store_message *m, struct proto_message *p, char *
 	p->params = m->params;
 	p->nparams = m->nparams;
 	p->provider_id = m->provider_id;
-	p->media.mime = m->media_mime;
-	p->media.url = m->media_url;
-	p->media.filename = m->media_filename;
+	if (m->media_mime != NULL) {
+		int ready = m->media_state == NULL || strcmp(m->media_state, "ready") == 0;
+		p->media.mime = m->media_mime;
+		/* the provider's URL is the hub's business; consoles get the hub's */
+		p->media.url = ready && m->media_sha256 ? m->media_url : NULL;
+		p->media.filename = m->media_filename;
+		p->media.caption = m->text && m->text[0] ? m->text : NULL;
+		p->media.size = m->media_size;
+		p->media.sha256 = m->media_sha256;
+		p->media.state = m->media_state ? m->media_state : "ready";
+		p->media.error = m->media_error && m->media_error[0] ? m->media_error : NULL;
+		p->media.code = m->media_code;
+	}
 }
 
 int
@@ -533,6 +546,7 @@ hub_outbox_next(struct hub *h, int64_t now_ms, struct hub_send *s)
 			return 0;
 		}
 		struct gupshup_send gs = {0};
+		char *public_url = NULL;
 		gs.source = h->cfg->source;
 		gs.destination = m.phone;
 		gs.app = h->cfg->app;
@@ -547,10 +561,14 @@ hub_outbox_next(struct hub *h, int64_t now_ms, struct hub_send *s)
 			const struct media_type *mt = media_lookup(m.media_mime);
 			if (mt != NULL)
 				gupshup_msg_type_parse(media_gupshup_type(mt->category), &gs.type);
-			gs.url = m.media_url;
 			gs.filename = m.media_filename;
+			gs.text = m.text && m.text[0] ? m.text : NULL;
+			if (m.media_sha256 != NULL)
+				public_url = hub_public_media_url(h, m.media_sha256, m.media_filename);
+			gs.url = public_url ? public_url : m.media_url;
 		}
 		char *form = gupshup_send_form(&gs, &cause);
+		free(public_url);
 		if (form == NULL) {
 			int64_t id = e->msg_id;
 			store_message_release(&m);
@@ -780,6 +798,8 @@ hub_open(const char *dir, const struct config *cfg, const struct hub_io *io, str
 	for (int i = 0; i < n; i++)
 		hub_outbox_push(h, ob[i].msg_id, ob[i].phone, ob[i].attempts, 0);
 	store_outbox_free(ob, n);
+	if (hub_fetch_load(h, cause) < 0)
+		goto fail;
 	*out = h;
 	return 0;
 fail:
@@ -793,6 +813,7 @@ hub_free(struct hub *h)
 	if (h == NULL)
 		return;
 	hub_drop(h, h->head);
+	hub_fetch_free_all(h);
 	free(h->pend);
 	free(h->newq);
 	store_close(h->st);

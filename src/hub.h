@@ -51,6 +51,8 @@ struct hub_metrics {
 	uint64_t sends_ok, sends_failed, sends_retried;
 	uint64_t commands, command_errors, hellos_failed;
 	uint64_t batches;
+	uint64_t media_ok, media_refused, media_failed, media_retried;
+	uint64_t uploads_ok, uploads_refused;
 };
 
 /*
@@ -123,6 +125,70 @@ int64_t hub_outbox_wait(struct hub *h, int64_t now_ms);
  * with the provider's reason. */
 void hub_outbox_result(struct hub *h, int64_t msg_id, enum hub_send_result r,
                        const char *provider_id, const char *reason, int64_t now_ms);
+
+/* ---- media (hub_media.c, docs/media.md) ---- */
+/* A due download.  Strings point into the hub's job and stay valid until
+ * hub_fetch_result() for that msg_id. */
+struct hub_fetch {
+	int64_t     msg_id;
+	const char *url;
+	const char *mime;       /* declared, may be NULL */
+	int         attempts;   /* before this one */
+	int64_t     cap;        /* bytes: the declared category's cap (100 MB unknown) */
+};
+/* 1 with *f (the job is now in flight), 0 when none is due at now_ms
+ * (wall clock). */
+int     hub_fetch_next(struct hub *h, int64_t now_ms, struct hub_fetch *f);
+/* ms until the next job is due (0 = now), -1 when none waits. */
+int64_t hub_fetch_wait(struct hub *h, int64_t now_ms);
+/* Downloads not yet stored, refused or given up. */
+size_t  hub_fetch_pending(struct hub *h);
+
+enum hub_fetch_kind {
+	HUB_FETCH_READY,      /* stored: sha256, mime (sniffed), size */
+	HUB_FETCH_RETRY,      /* network error, 5xx, 429, 404: why, status */
+	HUB_FETCH_REFUSED,    /* final: code (media.type, media.size, media.download), why */
+};
+struct hub_fetch_outcome {
+	enum hub_fetch_kind kind;
+	const char *sha256, *mime;
+	int64_t     size;
+	const char *code;
+	const char *why;      /* "HTTP 503 from the provider", the refusal sentence */
+	int         status;   /* HTTP status, 0 when none */
+};
+/* One attempt's outcome: commits the message's new media state with a
+ * `message` event; a retry is scheduled on the backoff table (404: a few
+ * times; anything: 24 h at most, then refused with media.download). */
+void hub_fetch_result(struct hub *h, int64_t msg_id, const struct hub_fetch_outcome *o,
+                      int64_t now_ms);
+
+/* Records an uploaded (committed, sniffed) file.  0 or -1 with *cause. */
+int  hub_media_recorded(struct hub *h, const char *sha256, const char *mime, int64_t size,
+                        char **cause);
+/* 1 with *mime (xmalloc'd; may be NULL) and *size when sha256 is a stored
+ * file, 0 when not (or not a valid digest), -1 on a database error. */
+int  hub_media_lookup(struct hub *h, const char *sha256, char **mime, int64_t *size);
+/* 1 when an outbound message carries sha256 (servable without a token). */
+int  hub_media_public(struct hub *h, const char *sha256);
+/* An access token presented in a header: 1 with *role when it is valid
+ * for the current generation, 0 when not, -1 on a database error. */
+int  hub_token_role(struct hub *h, const char *token, enum proto_role *role);
+
+/* What a media send resolves to (hub_cmd.c). */
+struct hub_media_send {
+	char    sha256[65];
+	char   *mime;         /* the stored, sniffed type */
+	int64_t size;
+	char   *filename;     /* safe, with the real type's extension */
+};
+/* 0 with *out, or -1 with *code ("media.unknown" when the digest is not a
+ * file of this hub) and *why (xmalloc'd). */
+int  hub_media_for_send(struct hub *h, const struct proto_media *pm, struct hub_media_send *out,
+                        const char **code, char **why);
+void hub_media_send_release(struct hub_media_send *m);
+/* PUBLIC_URL/v1/public/SHA256/NAME (NAME percent-encoded); xmalloc'd. */
+char *hub_public_media_url(struct hub *h, const char *sha256, const char *name);
 
 /* ---- periodic work (call every ~250 ms) ---- */
 /* Lapses typing after 30 s, notices an access rotation made elsewhere. */

@@ -36,6 +36,7 @@ static const struct ckey keys[] = {
 	K("hub", "tls_key", C_STR, tls_key, "", "PEM private key"),
 	K("hub", "sync", C_STR, sync, "full", "durability: full (acknowledged = on disk) or normal"),
 	K("hub", "max_consoles", C_INT, max_consoles, "256", "most consoles connected at once"),
+	K("hub", "public_url", C_STR, public_url, "", "base URL the provider fetches outbound media from (default: http://LISTEN_HOST:PORT)"),
 	K("provider", "provider", C_STR, provider, "gupshup", "gupshup or sim"),
 	K("provider", "api_url", C_STR, api_url, "https://api.gupshup.io", "base URL of the provider API"),
 	K("provider", "app", C_STR, app, "", "the Gupshup app name (src.name)"),
@@ -46,6 +47,7 @@ static const struct ckey keys[] = {
 	K("provider", "timeout_ms", C_INT, timeout_ms, "10000", "time allowed for one send attempt"),
 	K("provider", "backoff_min_ms", C_INT, backoff_min_ms, "500", "first retry delay"),
 	K("provider", "backoff_max_ms", C_INT, backoff_max_ms, "60000", "longest retry delay"),
+	K("provider", "media_backoff_ms", C_INT, media_backoff_ms, "5000", "first retry of a media download (then x3, x12, x60, x180, x720)"),
 };
 
 static int

@@ -22,6 +22,8 @@ struct config {
 	char   *tls_key;
 	char   *sync;            /* "full" (default) | "normal" */
 	int64_t max_consoles;    /* default 256 */
+	char   *public_url;      /* base of media URLs the provider fetches; default
+	                            scheme://HOST:PORT from listen/public_host */
 	/* [provider] */
 	char   *provider;        /* "gupshup" | "sim" */
 	char   *api_url;         /* default https://api.gupshup.io */
@@ -33,6 +35,7 @@ struct config {
 	int64_t timeout_ms;      /* one send attempt, default 10000 */
 	int64_t backoff_min_ms;  /* first retry delay, default 500 */
 	int64_t backoff_max_ms;  /* retry delay cap, default 60000 */
+	int64_t media_backoff_ms;/* first media download retry, default 5000 (table scales) */
 };
 
 /* Fills c with every default. */

@@ -35,6 +35,16 @@ struct ob_entry {
 	struct ob_entry *next;
 };
 
+/* One pending download (hub_media.c). */
+struct hub_fjob {
+	int64_t msg_id;
+	char   *url, *mime, *error;
+	int     attempts;
+	int64_t next_try;       /* wall-clock ms */
+	int64_t created;        /* unix seconds (hub_now) */
+	int     inflight;
+};
+
 struct hub {
 	const struct config *cfg;
 	char         *dir;
@@ -62,6 +72,9 @@ struct hub {
 	uint64_t         ob_scan;
 	struct ob_phone *phones[HUB_PHONE_BUCKETS];
 
+	struct hub_fjob *fjobs; size_t nfjobs, cfjobs;    /* committed download jobs */
+	struct hub_fjob *newf;  size_t nnewf, cnewf;      /* added in this transaction */
+
 	struct hub_typing *typing; size_t ntyping;
 	char  **agents; size_t nagents;
 };
@@ -84,7 +97,7 @@ int  hub_load_templates(struct hub *h, char **cause);
 int  hub_begin(struct hub *h, char **cause);
 int  hub_commit(struct hub *h, char **cause);
 void hub_abort(struct hub *h);
-struct hub_mark { int64_t head; size_t npend, nnewq; };
+struct hub_mark { int64_t head; size_t npend, nnewq, nnewf; };
 void hub_mark(struct hub *h, struct hub_mark *m);
 void hub_undo(struct hub *h, const struct hub_mark *m);
 void hub_flush(struct hub *h);
@@ -111,6 +124,16 @@ int  hub_phone_valid(const char *phone);
 int  hub_queue_send(struct hub *h, int64_t msg_id, const char *phone, char **cause);
 void hub_outbox_push(struct hub *h, int64_t msg_id, const char *phone, int attempts,
                      int64_t next_try);
+
+/* Download jobs (hub_media.c): add inside a transaction; flushed to the
+ * memory view by hub_flush (returns 1 when there were new ones), dropped
+ * by hub_undo. */
+int  hub_fetch_add(struct hub *h, int64_t msg_id, const char *url, const char *mime, char **cause);
+void hub_fetch_undo(struct hub *h, size_t nnewf);
+int  hub_fetch_flush(struct hub *h);
+void hub_fetch_push(struct hub *h, const struct hub_fjob *j);
+int  hub_fetch_load(struct hub *h, char **cause);
+void hub_fetch_free_all(struct hub *h);
 
 void hub_typing(struct hub *h, const char *phone, int64_t until);
 void hub_typing_clear(struct hub *h, const char *phone);

@@ -143,11 +143,19 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 	m.text = text;
 	m.time = now;
 	m.provider_id = (char *)gm->id;
-	m.media_mime = (char *)gm->mime;
-	m.media_url = (char *)gm->url;
-	m.media_filename = (char *)gm->filename;
+	int media = gm->url != NULL && gm->url[0] != '\0';
+	char *fname = gm->filename ? text_sanitize_line(gm->filename, strlen(gm->filename)) : NULL;
+	if (media) {
+		/* Kept pending: the download runs after the commit, never before
+		 * the 200 (docs/media.md); the provider's URL lives in the job. */
+		m.media_mime = (char *)(gm->mime && gm->mime[0] ? gm->mime : "application/octet-stream");
+		m.media_filename = fname;
+		m.media_state = (char *)"pending";
+		m.media_error = (char *)"downloading";
+	}
 	m.payload = (char *)gm->payload_json;
 	int ins = store_message_insert(h->st, &m, &id, cause);
+	free(fname);
 	if (ins < 0)
 		goto out;
 	if (ins == 0) {
@@ -155,6 +163,8 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 		rc = 0;
 		goto out;
 	}
+	if (media && hub_fetch_add(h, id, gm->url, gm->mime, cause) < 0)
+		goto out;
 	c.last_inbound = now;
 	if ((c.name == NULL || c.name[0] == '\0') && gm->name != NULL) {
 		free(c.name);

@@ -37,4 +37,15 @@ const char *media_gupshup_type(enum media_category c);
  */
 int media_check(const char *mime, int64_t size, const char **code, const char **why);
 
+/*
+ * Inbound-only types: what customers' phones send that the outbound list
+ * lacks (voice notes, stickers, 3GPP clips), kept when a customer sends
+ * them and never sent by wadesk.  The entry (with its category, whose cap
+ * applies) for libmagic's answer mime, or NULL.  Executables, archives,
+ * scripts, HTML and the rest stay refused.
+ */
+const struct media_type *media_inbound_lookup(const char *mime);
+/* 1 when mime is on the inbound-only list. */
+int media_inbound_ok(const char *mime);
+
 #endif

@@ -339,6 +339,8 @@ static const struct proto_error errors[] = {
 	{ "sandbox.text_only", "the sandbox sends text only" },
 	{ "media.type", "this media type is not supported" },
 	{ "media.size", "the file is larger than WhatsApp allows for its type" },
+	{ "media.unknown", "the media names no file uploaded to this hub" },
+	{ "media.download", "the file could not be downloaded from the provider" },
 	{ "wallet.balance", "the wallet balance does not cover this message" },
 	{ "limit.customer", "too many messages to this customer since their last message" },
 	{ "limit.agent", "too many messages from this agent in the last 30 days" },
@@ -880,4 +882,38 @@ proto_setting_get(const struct proto_setting *s, size_t n, const char *key)
 		if (s[i].key != NULL && strcmp(s[i].key, key) == 0)
 			return s[i].value;
 	return NULL;
+}
+
+/* ---- HTTP media endpoints (docs/protocol.md) ------------------------------ */
+
+static char *
+json_steal(json_object *o)
+{
+	size_t n;
+	const char *s = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	char *out = xasprintf("%.*s\n", (int)n, s);
+	json_object_put(o);
+	return out;
+}
+
+char *
+proto_http_error(const char *code, const char *message)
+{
+	json_object *o = json_object_new_object();
+	const struct proto_error *e = proto_error_lookup(code);
+	json_object_object_add(o, "code", json_object_new_string(code ? code : "error"));
+	json_object_object_add(o, "message", json_object_new_string(message ? message
+	                       : e ? e->sentence : "error"));
+	return json_steal(o);
+}
+
+char *
+proto_upload_reply(const char *sha256, const char *mime, int64_t size)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "sha256", json_object_new_string(sha256 ? sha256 : ""));
+	json_object_object_add(o, "mime", json_object_new_string(mime ? mime : ""));
+	json_object_object_add(o, "size", json_object_new_int64(size));
+	return json_steal(o);
 }

@@ -293,6 +293,13 @@ const struct proto_error *proto_error_table(size_t *n);
  * NULL), code and message (NULL = the table's sentence). */
 char *proto_error_frame(const char *id, const char *code, const char *message, size_t *len);
 
+/* Bodies of the hub's HTTP media endpoints (docs/protocol.md), each one
+ * JSON object and a newline, xmalloc'd:
+ * {"code":CODE,"message":MESSAGE} (message NULL = the table's sentence)
+ * and an upload's {"sha256":...,"mime":...,"size":N}. */
+char *proto_http_error(const char *code, const char *message);
+char *proto_upload_reply(const char *sha256, const char *mime, int64_t size);
+
 /* Settings helpers on a decoded or built array: the value for key or NULL. */
 const char *proto_setting_get(const struct proto_setting *s, size_t n, const char *key);
 

@@ -86,6 +86,32 @@ static const char *const migrations[] = {
 	"  CHECK (role IN ('agent','supervisor','admin')), generation INTEGER NOT NULL);"
 	"CREATE TABLE agents (name TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,"
 	"  last_seen INTEGER NOT NULL);",
+	/* 1 -> 2: media (docs/media.md).  A message's media gets its digest,
+	 * size, state and, while pending or once refused, why; stored files
+	 * are rows of media (their sniffed type); downloads still to do are
+	 * rows of media_jobs, so a restart resumes them.  Inbound media
+	 * stored before this version (provider URLs only) become pending
+	 * downloads. */
+	"ALTER TABLE messages ADD COLUMN media_sha256 TEXT;"
+	"ALTER TABLE messages ADD COLUMN media_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN media_state TEXT"
+	"  CHECK (media_state IN ('pending','ready','refused'));"
+	"ALTER TABLE messages ADD COLUMN media_error TEXT;"
+	"ALTER TABLE messages ADD COLUMN media_code TEXT;"
+	"CREATE INDEX messages_media ON messages (media_sha256, out)"
+	"  WHERE media_sha256 IS NOT NULL;"
+	"CREATE TABLE media (sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),"
+	"  mime TEXT NOT NULL, size INTEGER NOT NULL CHECK (size >= 0),"
+	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE media_jobs (msg_id INTEGER PRIMARY KEY REFERENCES messages(id),"
+	"  url TEXT NOT NULL, mime TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+	"  error TEXT NOT NULL DEFAULT '');"
+	"INSERT INTO media_jobs (msg_id, url, mime, created)"
+	"  SELECT id, media_url, media_mime, time FROM messages"
+	"  WHERE out = 0 AND media_url IS NOT NULL AND media_url <> '';"
+	"UPDATE messages SET media_state = 'pending', media_error = 'not downloaded yet'"
+	"  WHERE id IN (SELECT msg_id FROM media_jobs);",
 };
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -223,17 +249,18 @@ params_split(const char *s, char ***out, size_t *n)
 /* ---- open / close / transactions ----------------------------------------------- */
 
 static int
-migrate(struct store *st, char **cause)
+migrate(struct store *st, int max_version, char **cause)
 {
 	int v = store_schema_version(st);
 	int target = (int)ARRAY_LEN(migrations);
+	int upto = max_version > 0 && max_version < target ? max_version : target;
 
 	if (v > target) {
 		*cause = xasprintf("database '%s' has schema version %d, newer than this "
 		                   "wadeskd (%d)", st->path, v, target);
 		return -1;
 	}
-	for (; v < target; v++) {
+	for (; v < upto; v++) {
 		if (exec_sql(st, "BEGIN IMMEDIATE", cause, "begin migration") < 0)
 			return -1;
 		char *pragma = xasprintf("PRAGMA user_version = %d", v + 1);
@@ -255,6 +282,13 @@ int
 store_open(const char *path, int create, const struct store_options *o, struct store **out,
            char **cause)
 {
+	return store_open_upto(path, create, o, 0, out, cause);
+}
+
+int
+store_open_upto(const char *path, int create, const struct store_options *o, int max_version,
+                struct store **out, char **cause)
+{
 	struct store *st = xcalloc(1, sizeof *st);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 
@@ -272,7 +306,7 @@ store_open(const char *path, int create, const struct store_options *o, struct s
 	                          (o == NULL || o->sync_full) ? "FULL" : "NORMAL");
 	int rc = exec_sql(st, pragmas, cause, "configure the database");
 	free(pragmas);
-	if (rc < 0 || migrate(st, cause) < 0) {
+	if (rc < 0 || migrate(st, max_version, cause) < 0) {
 		char *c = *cause;
 		*cause = xasprintf("database '%s': %s", path, c);
 		free(c);
@@ -646,7 +680,8 @@ store_state_parse(const char *name)
 }
 
 #define MSG_COLS "id, phone, out, type, text, state, reason, agent, automated, time," \
-	" template_id, params, provider_id, wa_id, cid, media_mime, media_url, media_filename, payload"
+	" template_id, params, provider_id, wa_id, cid, media_mime, media_url, media_filename, payload," \
+	" media_sha256, media_size, media_state, media_error, media_code"
 
 static void
 read_message(sqlite3_stmt *s, struct store_message *m)
@@ -671,6 +706,11 @@ read_message(sqlite3_stmt *s, struct store_message *m)
 	m->media_url = col_text(s, 16);
 	m->media_filename = col_text(s, 17);
 	m->payload = col_text(s, 18);
+	m->media_sha256 = col_text(s, 19);
+	m->media_size = sqlite3_column_int64(s, 20);
+	m->media_state = col_text(s, 21);
+	m->media_error = col_text(s, 22);
+	m->media_code = col_text(s, 23);
 }
 
 int
@@ -679,8 +719,9 @@ store_message_insert(struct store *st, const struct store_message *m, int64_t *i
 	sqlite3_stmt *s = prep(st,
 	    "INSERT OR IGNORE INTO messages (phone, out, type, text, state, reason, agent,"
 	    " automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
-	    " media_url, media_filename, payload)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause);
+	    " media_url, media_filename, payload, media_sha256, media_size, media_state,"
+	    " media_error, media_code)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause);
 	if (s == NULL)
 		return -1;
 	char *params = params_join(m->params, m->nparams);
@@ -702,6 +743,11 @@ store_message_insert(struct store *st, const struct store_message *m, int64_t *i
 	bind_text(s, 16, m->media_url);
 	bind_text(s, 17, m->media_filename);
 	bind_text(s, 18, m->payload);
+	bind_text(s, 19, m->media_sha256);
+	sqlite3_bind_int64(s, 20, m->media_size);
+	bind_text(s, 21, m->media_state);
+	bind_text(s, 22, m->media_error);
+	bind_text(s, 23, m->media_code);
 	int rc = exec_stmt(st, s, cause, "insert a message");
 	free(params);
 	if (rc < 0)
@@ -856,6 +902,10 @@ store_message_release(struct store_message *m)
 	free(m->media_url);
 	free(m->media_filename);
 	free(m->payload);
+	free(m->media_sha256);
+	free(m->media_state);
+	free(m->media_error);
+	free(m->media_code);
 	memset(m, 0, sizeof *m);
 }
 
@@ -1229,4 +1279,163 @@ store_token_find(struct store *st, const char *hash_hex, char **role, int64_t *g
 		return fail(st, cause, "read access tokens");
 	}
 	return found;
+}
+
+/* ---- media ------------------------------------------------------------------------------------- */
+
+int
+store_media_put(struct store *st, const char *sha256, const char *mime, int64_t size, int64_t t,
+                char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO media (sha256, mime, size, created)"
+	    " VALUES (?, ?, ?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, sha256);
+	bind_text(s, 2, mime);
+	sqlite3_bind_int64(s, 3, size);
+	sqlite3_bind_int64(s, 4, t);
+	return exec_stmt(st, s, cause, "record a media file") < 0 ? -1 : 0;
+}
+
+int
+store_media_get(struct store *st, const char *sha256, char **mime, int64_t *size, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT mime, size FROM media WHERE sha256 = ?", cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, sha256);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (mime != NULL)
+			*mime = col_text0(s, 0);
+		if (size != NULL)
+			*size = sqlite3_column_int64(s, 1);
+		done(st, s);
+		return 1;
+	}
+	done(st, s);
+	return rc == SQLITE_DONE ? 0 : fail(st, cause, "read a media file");
+}
+
+int
+store_media_outbound(struct store *st, const char *sha256, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM messages WHERE media_sha256 = ? AND out = 1 LIMIT 1",
+	                       cause);
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, sha256);
+	int rc = sqlite3_step(s);
+	done(st, s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : fail(st, cause, "look a media file up");
+}
+
+int
+store_message_set_media(struct store *st, int64_t id, const struct store_media_update *u,
+                        char **cause)
+{
+	sqlite3_stmt *s = prep(st,
+	    "UPDATE messages SET media_state = ?2, media_sha256 = COALESCE(?3, media_sha256),"
+	    " media_mime = COALESCE(?4, media_mime), media_size = CASE WHEN ?5 > 0 THEN ?5"
+	    " ELSE media_size END, media_url = COALESCE(?6, media_url), media_error = ?7,"
+	    " media_code = ?8 WHERE id = ?1", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, u->state);
+	bind_text(s, 3, u->sha256);
+	bind_text(s, 4, u->mime);
+	sqlite3_bind_int64(s, 5, u->size);
+	bind_text(s, 6, u->url);
+	bind_text(s, 7, u->error);
+	bind_text(s, 8, u->code);
+	return exec_stmt(st, s, cause, "update a message's media");
+}
+
+int
+store_media_job_add(struct store *st, int64_t msg_id, const char *url, const char *mime,
+                    int64_t created, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO media_jobs (msg_id, url, mime, created)"
+	    " VALUES (?, ?, ?, ?)", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	bind_text(s, 2, url);
+	bind_text(s, 3, mime);
+	sqlite3_bind_int64(s, 4, created);
+	return exec_stmt(st, s, cause, "add a download job") < 0 ? -1 : 0;
+}
+
+int
+store_media_job_retry(struct store *st, int64_t msg_id, int attempts, int64_t next_try,
+                      const char *error, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE media_jobs SET attempts = ?, next_try = ?, error = ?"
+	    " WHERE msg_id = ?", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int(s, 1, attempts);
+	sqlite3_bind_int64(s, 2, next_try);
+	bind_text(s, 3, error ? error : "");
+	sqlite3_bind_int64(s, 4, msg_id);
+	return exec_stmt(st, s, cause, "reschedule a download") < 0 ? -1 : 0;
+}
+
+int
+store_media_job_done(struct store *st, int64_t msg_id, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM media_jobs WHERE msg_id = ?", cause);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	return exec_stmt(st, s, cause, "drop a download job") < 0 ? -1 : 0;
+}
+
+int
+store_media_jobs_all(struct store *st, struct store_media_job **out, char **cause)
+{
+	sqlite3_stmt *s = prep(st, "SELECT msg_id, url, mime, attempts, next_try, created, error"
+	    " FROM media_jobs ORDER BY msg_id", cause);
+	if (s == NULL)
+		return -1;
+	struct store_media_job *j = NULL;
+	int n = 0, cap = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			j = xrealloc(j, (size_t)cap * sizeof *j);
+		}
+		j[n].msg_id = sqlite3_column_int64(s, 0);
+		j[n].url = col_text0(s, 1);
+		j[n].mime = col_text(s, 2);
+		j[n].attempts = sqlite3_column_int(s, 3);
+		j[n].next_try = sqlite3_column_int64(s, 4);
+		j[n].created = sqlite3_column_int64(s, 5);
+		j[n].error = col_text0(s, 6);
+		n++;
+	}
+	done(st, s);
+	if (rc != SQLITE_DONE) {
+		store_media_jobs_free(j, n);
+		return fail(st, cause, "read download jobs");
+	}
+	*out = j;
+	return n;
+}
+
+void
+store_media_jobs_free(struct store_media_job *j, int n)
+{
+	if (j == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		free(j[i].url);
+		free(j[i].mime);
+		free(j[i].error);
+	}
+	free(j);
 }

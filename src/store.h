@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 struct store_kv;
@@ -44,6 +44,10 @@ struct store_options {
  * migrations up to STORE_SCHEMA_VERSION, WAL mode.  0 or -1 with *cause. */
 int  store_open(const char *path, int create, const struct store_options *o,
                 struct store **out, char **cause);
+/* As store_open() but migrates only up to max_version (for tests of
+ * migrations: build an old database, then open it with store_open()). */
+int  store_open_upto(const char *path, int create, const struct store_options *o,
+                     int max_version, struct store **out, char **cause);
 void store_close(struct store *st);   /* NULL ok */
 /* The schema version found on disk (PRAGMA user_version). */
 int  store_schema_version(struct store *st);
@@ -123,6 +127,12 @@ struct store_message {
 	char   *cid;                 /* the agent's send id */
 	char   *media_mime, *media_url, *media_filename;
 	char   *payload;             /* in: the provider's payload, verbatim */
+	/* media (docs/media.md); media_mime NULL = none */
+	char   *media_sha256;        /* once stored */
+	int64_t media_size;          /* bytes, 0 = not known yet */
+	char   *media_state;         /* "pending" | "ready" | "refused" (NULL: none) */
+	char   *media_error;         /* pending: last failure; refused: the sentence */
+	char   *media_code;          /* refused: "media.type" | "media.size" | ... */
 };
 /*
  * Inserts m (m->id ignored); an inbound message with a provider_id already
@@ -176,6 +186,50 @@ int  store_outbox_done(struct store *st, int64_t msg_id, char **cause);
 /* Every entry, in message order. count or -1. */
 int  store_outbox_all(struct store *st, struct store_outbox **out, char **cause);
 void store_outbox_free(struct store_outbox *o, int n);
+
+/* ---- media files and downloads ---- */
+/* Records a stored file (sha256 = 64 hex digits) with its sniffed type;
+ * a file recorded already is left as it is. */
+int  store_media_put(struct store *st, const char *sha256, const char *mime, int64_t size,
+                     int64_t t, char **cause);
+/* 1 with *mime (xmalloc'd; mime may be NULL) and *size (may be NULL) when
+ * sha256 is a recorded file, 0 when not, -1 on error. */
+int  store_media_get(struct store *st, const char *sha256, char **mime, int64_t *size,
+                     char **cause);
+/* 1 when an outbound message carries sha256 (so it may be served
+ * publicly to the provider), 0 when none does, -1 on error. */
+int  store_media_outbound(struct store *st, const char *sha256, char **cause);
+/* What changes in a message's media: state always; error and code are
+ * set as given (NULL clears them); sha256, mime and url only when not
+ * NULL, size only when > 0. */
+struct store_media_update {
+	const char *state, *sha256, *mime, *url, *error, *code;
+	int64_t size;
+};
+/* 1 when the message exists (and was updated), 0 when not, -1. */
+int  store_message_set_media(struct store *st, int64_t id, const struct store_media_update *u,
+                             char **cause);
+
+/* Download jobs: one per pending inbound media, kept until it is stored,
+ * refused, or given up.  Times are the caller's (the hub: wall-clock ms
+ * for next_try, unix seconds for created). */
+struct store_media_job {
+	int64_t msg_id;
+	char   *url;
+	char   *mime;           /* declared type, may be NULL */
+	int     attempts;
+	int64_t next_try;
+	int64_t created;
+	char   *error;          /* the last failure, "" before the first try */
+};
+int  store_media_job_add(struct store *st, int64_t msg_id, const char *url, const char *mime,
+                         int64_t created, char **cause);
+int  store_media_job_retry(struct store *st, int64_t msg_id, int attempts, int64_t next_try,
+                           const char *error, char **cause);
+int  store_media_job_done(struct store *st, int64_t msg_id, char **cause);
+/* Every job in message order: count or -1; free with store_media_jobs_free. */
+int  store_media_jobs_all(struct store *st, struct store_media_job **out, char **cause);
+void store_media_jobs_free(struct store_media_job *j, int n);
 
 /* ---- canned replies, templates, settings ---- */
 struct store_kv { char *key; char *value; char *extra; };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "sha256.h"
 #include "store.h"
@@ -338,6 +339,130 @@ test_sha256(void **state)
 	assert_string_equal(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+/* A version-1 database (before media) upgrades in place: its inbound
+ * media become pending downloads, its other rows are untouched. */
+static void
+test_migrate_media(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/wadesk-store-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/old.db", dir), *cause = NULL;
+	struct store *st;
+	struct store_options o = { 1 };
+	if (store_open_upto(path, 1, &o, 1, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(store_schema_version(st), 1);
+	store_close(st);
+
+	/* What a version-1 hub wrote: one inbound image, one text. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "INSERT INTO messages (phone, out, type, text, time, provider_id, media_mime,"
+	    " media_url, media_filename) VALUES ('919800000001', 0, 'image', 'look', 50,"
+	    " 'w1', 'image/png', 'http://x/a.png', 'a.png');"
+	    "INSERT INTO messages (phone, out, type, text, time, provider_id)"
+	    " VALUES ('919800000001', 0, 'text', 'hi', 51, 'w2');", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	if (store_open(path, 0, NULL, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	struct store_message m;
+	assert_int_equal(store_message_by_provider(st, "w1", NULL, &m, &cause), 1);
+	assert_string_equal(m.media_state, "pending");
+	assert_null(m.media_sha256);
+	assert_string_equal(m.media_url, "http://x/a.png");
+	int64_t id1 = m.id;
+	store_message_release(&m);
+	assert_int_equal(store_message_by_provider(st, "w2", NULL, &m, &cause), 1);
+	assert_null(m.media_state);
+	assert_string_equal(m.text, "hi");
+	store_message_release(&m);
+	struct store_media_job *j;
+	assert_int_equal(store_media_jobs_all(st, &j, &cause), 1);
+	assert_int_equal(j[0].msg_id, id1);
+	assert_string_equal(j[0].url, "http://x/a.png");
+	assert_string_equal(j[0].mime, "image/png");
+	assert_int_equal(j[0].created, 50);
+	store_media_jobs_free(j, 1);
+	store_close(st);
+
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	rmdir(dir);
+	free(wal);
+	free(shm);
+	free(path);
+}
+
+static void
+test_media(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL, *mime = NULL;
+	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	int64_t size = 0;
+
+	assert_int_equal(store_media_get(st, sha, &mime, &size, &cause), 0);
+	assert_int_equal(store_media_put(st, sha, "application/pdf", 1234, 7, &cause), 0);
+	assert_int_equal(store_media_put(st, sha, "text/plain", 1, 8, &cause), 0);  /* kept */
+	assert_int_equal(store_media_get(st, sha, &mime, &size, &cause), 1);
+	assert_string_equal(mime, "application/pdf");
+	assert_int_equal(size, 1234);
+	free(mime);
+	/* A bad digest never enters the table. */
+	assert_int_equal(store_media_put(st, "abc", "text/plain", 1, 8, &cause), 0);
+	assert_int_equal(store_media_get(st, "abc", NULL, NULL, &cause), 0);
+
+	/* Public only once an outbound message carries it. */
+	int64_t in = insert(st, "919800000001", 0, "w.in");
+	int64_t out = insert(st, "919800000001", 1, NULL);
+	struct store_media_update u = { "ready", sha, "application/pdf", "/v1/media/x", NULL, NULL, 1234 };
+	assert_int_equal(store_message_set_media(st, in, &u, &cause), 1);
+	assert_int_equal(store_media_outbound(st, sha, &cause), 0);
+	assert_int_equal(store_message_set_media(st, out, &u, &cause), 1);
+	assert_int_equal(store_media_outbound(st, sha, &cause), 1);
+	assert_int_equal(store_message_set_media(st, 999999, &u, &cause), 0);
+
+	/* Refused: state and code, the digest stays unset. */
+	int64_t in2 = insert(st, "919800000001", 0, "w.in2");
+	struct store_media_update r = { "refused", NULL, NULL, NULL, "is an ELF executable", "media.type", 0 };
+	assert_int_equal(store_message_set_media(st, in2, &r, &cause), 1);
+	struct store_message m;
+	assert_int_equal(store_message_get(st, in2, &m, &cause), 1);
+	assert_string_equal(m.media_state, "refused");
+	assert_string_equal(m.media_code, "media.type");
+	assert_null(m.media_sha256);
+	store_message_release(&m);
+	/* A state outside the three is refused by the schema. */
+	struct store_media_update bad = { "lost", NULL, NULL, NULL, NULL, NULL, 0 };
+	assert_int_equal(store_message_set_media(st, in2, &bad, &cause), -1);
+	free(cause);
+	cause = NULL;
+
+	/* Jobs: add (twice is once), retry, list, done. */
+	assert_int_equal(store_media_job_add(st, in, "http://p/1", "image/png", 100, &cause), 0);
+	assert_int_equal(store_media_job_add(st, in, "http://p/other", NULL, 101, &cause), 0);
+	assert_int_equal(store_media_job_add(st, in2, "http://p/2", NULL, 102, &cause), 0);
+	assert_int_equal(store_media_job_retry(st, in, 2, 5000, "HTTP 503", &cause), 0);
+	struct store_media_job *j;
+	assert_int_equal(store_media_jobs_all(st, &j, &cause), 2);
+	assert_int_equal(j[0].msg_id, in);
+	assert_string_equal(j[0].url, "http://p/1");
+	assert_int_equal(j[0].attempts, 2);
+	assert_int_equal(j[0].next_try, 5000);
+	assert_string_equal(j[0].error, "HTTP 503");
+	assert_null(j[1].mime);
+	store_media_jobs_free(j, 2);
+	assert_int_equal(store_media_job_done(st, in, &cause), 0);
+	assert_int_equal(store_media_jobs_all(st, &j, &cause), 1);
+	store_media_jobs_free(j, 1);
+}
+
 int
 main(void)
 {
@@ -351,6 +476,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_migrate_media),
+		cmocka_unit_test_setup_teardown(test_media, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
