@@ -517,13 +517,14 @@ r_save(struct cli *c)
 		finish(c, EXIT_HUB);
 	} else {
 		char *path = app_media_cached(&c->app, m.media_sha256);
+		char *name = cmedia_save_name(m.media_name, m.media_mime, m.type, m.id);
 		if (path != NULL)
-			save_copy(c, path, m.media_name, m.media_mime);
+			save_copy(c, path, name, m.media_mime);
 		else {
 			const struct media_type *mt = media_lookup(m.media_mime);
 			struct save_ctx *x = xcalloc(1, sizeof *x);
 			x->c = c;
-			x->name = xstrdup(m.media_name);
+			x->name = xstrdup(name);
 			x->mime = xstrdup(m.media_mime);
 			client_timer(c->app.client, APP_T_DEADLINE, -1);
 			if (app_media_fetch(&c->app, m.media_sha256, mt != NULL ? media_cap(mt->category) :
@@ -537,6 +538,7 @@ r_save(struct cli *c)
 			}
 		}
 		free(path);
+		free(name);
 	}
 	cache_msg_release(&m);
 }

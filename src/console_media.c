@@ -138,6 +138,14 @@ cmedia_save(const char *src, const char *dir, const char *name, const char *mime
 	return 0;
 }
 
+char *
+cmedia_save_name(const char *name, const char *mime, const char *type, const char *id)
+{
+	if (name != NULL && *name != '\0')
+		return xstrdup(name);
+	return xasprintf("%s-%s", console_media_kind(mime, type), id != NULL ? id : "0");
+}
+
 int
 cmedia_prepare(struct sniff *sn, const char *path, const char *caption, struct session *s,
     const char *phone, int64_t now, struct cmedia_out *out, const char **code, char **why)

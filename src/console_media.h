@@ -34,6 +34,11 @@ char *cmedia_download_dir(char **cause);
 int cmedia_save(const char *src, const char *dir, const char *name, const char *mime,
                 char **saved, char **cause);
 
+/* The name to save a message's media under: the sender's name, or for
+ * media sent without one (WhatsApp images, audio, video) "KIND-MSGID"
+ * ("image-42"; cmedia_save() adds the extension).  xmalloc'd. */
+char *cmedia_save_name(const char *name, const char *mime, const char *type, const char *id);
+
 /* What the console knows about a file it is about to send. */
 struct cmedia_out {
 	const char *mime;       /* the whitelist entry's type (static) */

@@ -389,7 +389,7 @@ tui_media_save(struct tui *t, int open_it)
 		    m.media_error);
 	else {
 		struct save_job *j = xcalloc(1, sizeof *j);
-		j->name = xstrdup(m.media_name);
+		j->name = cmedia_save_name(m.media_name, m.media_mime, m.type, m.id);
 		j->mime = xstrdup(m.media_mime);
 		j->open = open_it;
 		char *path = app_media_cached(&t->app, m.media_sha256), *cause = NULL;
@@ -404,7 +404,7 @@ tui_media_save(struct tui *t, int open_it)
 			free(cause);
 			job_free(j);
 		} else
-			tui_message(t, 0, "fetching %s from the hub\u2026", m.media_name);
+			tui_message(t, 0, "fetching %s from the hub\u2026", j->name);
 		free(path);
 	}
 	cache_msg_release(&m);

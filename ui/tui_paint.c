@@ -423,9 +423,8 @@ render_media(struct tui *t, const struct cache_msg *m, int w, struct cline **v, 
 	int indent = m->out ? 4 : 2;
 	int sel = t->media_shown != NULL && strcmp(t->media_shown, m->id) == 0;
 	const char *kind = console_media_kind(m->media_mime, m->type);
-	char *raw = xasprintf("%s[%s] %s  %s", sel ? "> " : "", kind,
-	    *m->media_name != '\0' ? m->media_name : "(no name)",
-	    console_human_size(m->media_size, size));
+	char *raw = xasprintf("%s[%s] %s%s%s", sel ? "> " : "", kind, m->media_name,
+	    *m->media_name != '\0' ? "  " : "", console_human_size(m->media_size, size));
 	char *line = text_sanitize_line(raw, strlen(raw));
 	free(raw);
 	cline_push(v, k, cap, line, A_BOLD | (sel ? A_REVERSE : 0), indent);
