@@ -250,8 +250,15 @@ r_history(struct cli *c)
 		free(s);
 	} else
 		for (size_t i = 0; i < n; i++) {
-			char ts[32];
-			char *text = text_sanitize_line(v[i].text, strlen(v[i].text));
+			char ts[32], size[16];
+			/* A media message: its kind, name and size, then the caption. */
+			char *raw = *v[i].media_mime == '\0' ? xstrdup(v[i].text) :
+			    xasprintf("[%s%s%s %s] %s", console_media_kind(v[i].media_mime, v[i].type),
+			        *v[i].media_name ? " " : "", v[i].media_name,
+			        console_human_size(v[i].media_size, size),
+			        *v[i].text ? v[i].text : v[i].media_caption);
+			char *text = text_sanitize_line(raw, strlen(raw));
+			free(raw);
 			char *agent = text_sanitize_line(v[i].agent, strlen(v[i].agent));
 			if (v[i].out)
 				printf("%s  out %s [%s%s%s]: %s\n", time_rfc3339(v[i].time, ts),

@@ -135,6 +135,8 @@ for want in ('application/pdf', 'image/png', 'audio/mpeg3', 'video/mp4'):
 for o in m:
     assert o['size'] > 0 and len(o['sha256']) == 64 and o['state'] == 'ready', o
 EOF
+wadesk --link "$AGENT_LINK" history "$PH" | grep -q 'in: \[document invoice\.pdf [0-9]* B\] the invoice' ||
+	fail "plain history does not show the media"
 id=$(python3 -c '
 import json, sys
 print([x["id"] for x in json.load(open(sys.argv[1])) if x.get("media", {}).get("name") == "invoice.pdf"][0])' "$T/h.json")
