@@ -774,9 +774,10 @@ console_media_state_line(const char *state, const char *error, const char *code)
 	if (strcmp(state, "refused") == 0)
 		return xasprintf("refused (%s): %s", code != NULL && *code ? code : "media",
 		    has_err ? error : "the hub did not keep this file");
+	/* The hub's error says it all ("not downloaded yet: HTTP 503 ... next
+	 * try 10:14:05"); without one the download simply runs. */
 	if (strcmp(state, "pending") == 0)
-		return has_err ? xasprintf("downloading\u2026 %s", error) :
-		    xstrdup("downloading\u2026");
+		return xstrdup(has_err ? error : "downloading\u2026");
 	return xasprintf("%s%s%s", state, has_err ? ": " : "", has_err ? error : "");
 }
 

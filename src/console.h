@@ -145,8 +145,9 @@ const char *console_human_size(int64_t bytes, char out[16]);
 const char *console_media_kind(const char *mime, const char *type);
 /*
  * The line describing a message's media state: NULL when it is ready
- * (nothing to say), "downloading… (ERROR)" while the hub has not got the
- * file, "refused (CODE): SENTENCE" when the hub refused it.  Arguments
+ * (nothing to say), while the hub has not got the file its last error
+ * ("not downloaded yet: HTTP 503 ...; next try 10:14:05") or "downloading…"
+ * before any, and "refused (CODE): SENTENCE" when the hub refused it.  Arguments
  * may be NULL or ""; the result is xmalloc'd and not sanitised (error
  * comes from the hub: sanitise before drawing).
  */

@@ -93,6 +93,13 @@ media "$PH" "$S/clip.mp4" --caption "watch"
 wait_screen 15 a '\[video\] [0-9.]+ (B|kB)' || fail "the video is not shown"
 wait_screen 5 a 'watch' || fail "the video's caption is not shown"
 
+# A download the provider fails once: the hub's reason shows, then the file.
+media "$PH" "$S/out.pdf" --fail-downloads 1 --caption "second try"
+wait_screen 15 a 'HTTP 503' || fail "the failed download's reason is not shown"
+wait_for 30 sh -c "! tmux -S '$TMUX_SOCK' capture-pane -p -t a | grep -q 'HTTP 503'" ||
+	fail "the retried download did not replace the reason"
+wait_screen 5 a '\[document\] out\.pdf  [0-9]+ B' || fail "the retried file has no size"
+
 # ---- s: a safe name inside the download directory, never overwriting --
 media "$PH" "$S/evil.pdf" --filename '../../.bashrc' --caption "open me"
 wait_screen 15 a '\[document\] \.\./\.\./\.bashrc' || fail "the hostile name is not shown as sent"
@@ -100,6 +107,8 @@ wait_screen 15 a 'open me' || fail "the hostile file's caption is not shown"
 # The hub has every file once no "downloading" line is left.
 no_download() { ! screen a | grep -q 'downloading'; }
 wait_for 20 no_download || fail "the hub did not download the customer's files"
+wait_for 20 sh -c "! tmux -S '$TMUX_SOCK' capture-pane -p -t a | grep -q 'not downloaded'" ||
+	fail "a download is still pending"
 keys a s
 wait_screen 15 a "saved to $T/dl/bashrc\.pdf" || fail "s did not save under a safe name"
 cmp -s "$T/dl/bashrc.pdf" "$S/evil.pdf" || fail "the saved file differs from what the customer sent"
@@ -109,8 +118,11 @@ cmp -s "$T/dl/bashrc (2).pdf" "$S/evil.pdf" || fail "the second saved file diffe
 for p in "$T/.bashrc" "$T/c-a/.bashrc" "$T/dl/.bashrc" "$T/../.bashrc"; do
 	[ -e "$p" ] && fail "a file landed outside the download directory: $p"
 done
-# [ selects the older media: the video.
+# [ selects older media: twice, past out.pdf, to the video.
 keys a '['
+wait_screen 5 a '> \[document\] out\.pdf' || fail "[ did not select the older media"
+keys a '['
+wait_screen 5 a '> \[video\]' || fail "[ did not select the video"
 keys a s
 wait_screen 15 a "saved to $T/dl/video-[0-9]+\.mp4" || fail "[ then s did not save the previous media (the video)"
 # o saves a copy and opens that copy, never the cached file.

@@ -259,7 +259,10 @@ test_media_words(void **state)
 	assert_null(console_media_state_line("ready", NULL, NULL));
 	assert_null(console_media_state_line("", NULL, NULL));
 	char *s = console_media_state_line("pending", "HTTP 503 (attempt 2; next try 10:14:05)", NULL);
-	assert_string_equal(s, "downloading\u2026 HTTP 503 (attempt 2; next try 10:14:05)");
+	assert_string_equal(s, "HTTP 503 (attempt 2; next try 10:14:05)");
+	free(s);
+	s = console_media_state_line("pending", "", NULL);
+	assert_string_equal(s, "downloading\u2026");
 	free(s);
 	s = console_media_state_line("refused", "is an ELF executable, not a PDF", "media.type");
 	assert_string_equal(s, "refused (media.type): is an ELF executable, not a PDF");
