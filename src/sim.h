@@ -28,6 +28,8 @@
 
 #include "gupshup.h"
 
+struct sniff;
+
 #define SIM_CREDIT          1000000      /* the $1 test credit */
 #define SIM_DEFAULT_SOURCE  "917834811114"   /* Gupshup's sandbox number */
 #define SIM_DEFAULT_APP     "wadeskdemo"
@@ -54,6 +56,10 @@ struct sim_config {
 	 * otherwise (struct sim_media_opts): */
 	unsigned    fail_downloads;         /* the first N GETs answer 503 */
 	int         expire_after_download;  /* gone after its first 200 */
+	/* A libmagic handle to borrow (it must outlive the sim), so that many
+	 * short-lived sims (tests, fuzzing) load its database once; NULL: the
+	 * sim loads its own on first use. */
+	struct sniff *sniff;
 };
 
 /* One message a customer received (or that was refused on the way). */

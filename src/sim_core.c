@@ -154,7 +154,8 @@ struct sim {
 	struct fetch_job *fetch;
 	size_t   nfetch, capfetch;
 	uint64_t fetch_seq;
-	struct sniff *sniff;        /* libmagic, loaded on first use */
+	struct sniff *sniff;        /* libmagic, loaded on first use (or borrowed) */
+	int      own_sniff;
 
 	struct sim_crowd *crowd;
 	int      dirty;
@@ -210,6 +211,7 @@ sim_new(const struct sim_config *cfg)
 	s->callback = xstrdup(cfg->callback);
 	s->sandbox = cfg->sandbox;
 	s->chaos = cfg->chaos;
+	s->sniff = cfg->sniff;
 	s->fail_downloads = cfg->fail_downloads;
 	s->expire_after_download = cfg->expire_after_download != 0;
 	s->event_delay = cfg->event_delay_ms >= 0 ? cfg->event_delay_ms : 5000;
@@ -254,7 +256,8 @@ sim_free(struct sim *s)
 		free(s->fetch[i].url);
 	}
 	free(s->fetch);
-	sniff_free(s->sniff);
+	if (s->own_sniff)
+		sniff_free(s->sniff);
 	free(s->app);
 	free(s->apikey);
 	free(s->source);
@@ -662,8 +665,10 @@ sim_inbound(struct sim *s, const char *phone, const char *name, const char *text
 static struct sniff *
 sniffer(struct sim *s, char **cause)
 {
-	if (s->sniff == NULL)
+	if (s->sniff == NULL) {
 		s->sniff = sniff_new(cause);
+		s->own_sniff = s->sniff != NULL;
+	}
 	return s->sniff;
 }
 
