@@ -31,6 +31,7 @@
 #define UPLOAD_PATH   "/v1/media"
 
 struct hub_upload {
+	int64_t               started;    /* mono ms */
 	struct hub_media_ctx *c;
 	struct media_writer  *w;
 	char                  claim[128];
@@ -228,6 +229,7 @@ hub_upload_begin(struct hub_media_ctx *c, struct lws *wsi, const char *path,
 	}
 	struct hub_upload *u = xcalloc(1, sizeof *u);
 	u->c = c;
+	u->started = mono_ms();
 	if (lws_hdr_copy(wsi, u->claim, sizeof u->claim, WSI_TOKEN_HTTP_CONTENT_TYPE) <= 0)
 		u->claim[0] = '\0';
 	u->w = mediastore_begin(c->ms, largest_cap(), &cause);
@@ -280,6 +282,7 @@ hub_upload_end(struct hub_upload *up, struct hub_media_answer *a)
 		return;
 	}
 	int64_t size = media_writer_size(up->w);
+	int64_t t0 = mono_ms();
 	/* Never trust the console: the content decides, the claim only names. */
 	if (sniff_file(c->sn, media_writer_path(up->w), up->claim[0] ? up->claim : NULL, &r) < 0) {
 		if (r.code != NULL)
@@ -311,6 +314,8 @@ hub_upload_end(struct hub_upload *up, struct hub_media_answer *a)
 	a->ctype = "application/json";
 	a->body = proto_upload_reply(hex, r.type->mime, size);
 	log_info("upload stored: %s, %lld bytes, %s", r.type->mime, (long long)size, hex);
+	log_verbose("upload: body in %lld ms, sniffed and committed in %lld ms",
+	            (long long)(t0 - up->started), (long long)(mono_ms() - t0));
 	sniff_result_release(&r);
 	return;
 drop:

@@ -210,7 +210,7 @@ grep -q '^/slow/long.mp3 2' "$T/origin.log" || fail "the job was not fetched aga
 
 # ---- outbound: upload, send, the provider fetches the public URL
 up() {  # up FILE CTYPE [TOKEN] -> status, body in $T/up.out
-	curl -s -o "$T/up.out" -w '%{http_code}' --max-time 20 -H "Content-Type: $2" \
+	curl -s -o "$T/up.out" -w '%{http_code}' --max-time 20 -H 'Expect:' -H "Content-Type: $2" \
 		${3:+-H "Authorization: Bearer $3"} --data-binary @"$1" "$HUB_URL/v1/media"
 }
 st=$(up "$T/www/up.txt" text/plain)
@@ -309,6 +309,28 @@ echo "$r" | grep -q '"type":"ack"' || fail "image send refused: $r"
 wait_for 20 sh -c "curl -s '$WADESK_SIM/sim/inbox/$PHONE' | grep -q 'see the photo'" ||
 	fail "the caption did not go out: $(curl -s "$WADESK_SIM/sim/inbox/$PHONE" | tail -c 600)"
 curl -s "$WADESK_SIM/sim/inbox/$PHONE" | grep -q '"type":"image"' || fail "not sent as an image"
+
+# ---- through the sim: its payload URL failing twice then expiring after the
+# download, and its media API, which needs the apikey the hub holds
+SP=919812345699
+"$SIM" media $SP "$T/www/clip.mp4" --caption "from the sim" --fail-downloads 2 \
+	--expire-after-download --json >"$T/simmedia.json" || fail "sim media failed: $(cat "$T/simmedia.json")"
+SURL=$(sed 's/.*"url":"\([^"]*\)".*/\1/' "$T/simmedia.json")
+SID=$(sed 's/.*"id":"\([^"]*\)".*/\1/' "$T/simmedia.json")
+sim_ready() { [ "$(hub_sql "select media_state from messages where phone = '$SP' and text = 'from the sim'")" = ready ]; }
+wait_for 30 sim_ready || fail "sim media: $(hub_sql "select media_state, media_error from messages where phone = '$SP'")"
+[ "$(hub_sql "select media_sha256 || ' ' || media_mime from messages where phone = '$SP' and text = 'from the sim'")" = "$(sha_of "$T/www/clip.mp4") video/mp4" ] ||
+	fail "sim media stored as $(hub_sql "select media_sha256, media_mime from messages where phone = '$SP'")"
+st=$(curl -s -o /dev/null -w '%{http_code}' "$SURL")
+[ "$st" = 410 ] || fail "the sim's payload URL still answers $st after the download"
+# the media API of the provider: the hub adds the apikey (and only there)
+st=$(curl -s -o /dev/null -w '%{http_code}' "$WADESK_SIM/sm/api/v1/wamedia/e2e/$SID")
+[ "$st" = 401 ] || [ "$st" = 404 ] || fail "the sim's media API answered $st without the apikey"
+"$SIM" media $SP "$T/www/song.mp3" --json >"$T/simmedia2.json" || fail "sim media failed"
+SID2=$(sed 's/.*"id":"\([^"]*\)".*/\1/' "$T/simmedia2.json")
+SEQ=$((SEQ + 1)); webhook "$(media_msg audio "$WADESK_SIM/sm/api/v1/wamedia/e2e/$SID2" audio/mpeg "" "via api")" >/dev/null
+wait_for 20 is_state "$SEQ" ready || fail "media API download: $(hub_sql "select media_state, media_error from messages where provider_id = 'wamid.M$SEQ'")"
+[ "$(msha "$SEQ")" = "$(sha_of "$T/www/song.mp3")" ] || fail "media API download: wrong digest"
 
 curl -s "$HUB_URL/healthz" | grep -q '"media_pending":0' || fail "healthz: $(curl -s "$HUB_URL/healthz")"
 exit 0
