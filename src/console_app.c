@@ -142,6 +142,14 @@ s_bye(void *arg, const char *code, const char *sentence)
 }
 
 static void
+s_resync(void *arg, const char *why)
+{
+	struct app *a = arg;
+	(void)why;              /* logged by the session, kept in sess.why */
+	client_close(a->client);
+}
+
+static void
 schedule_retry(struct app *a)
 {
 	if (!a->reconnect || a->sess.state == SESS_EXPIRED)
@@ -228,7 +236,7 @@ app_init(struct app *a, const char *link, const char *agent, const struct app_ho
 	a->agent = xstrdup(agent != NULL && *agent ? agent : getenv("USER") != NULL ?
 	    getenv("USER") : "agent");
 	static const struct session_hooks sh = {
-		s_send, s_changed, s_notify, s_reply, s_hub, s_bye,
+		s_send, s_changed, s_notify, s_reply, s_hub, s_bye, s_resync,
 	};
 	session_init(&a->sess, a->link.token, a->agent, &sh, a);
 	/* Paint from the cache of the hub last seen at this address. */

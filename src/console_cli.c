@@ -52,6 +52,7 @@ struct cli {
 	long    n;
 	int     streaming;
 	int     lost;            /* tail: the hub went away, reconnecting */
+	int64_t printed;         /* tail: the last event printed */
 	char   *file;            /* send --file; save: the message id */
 	char   *caption;         /* send --caption */
 	char   *dir;             /* save DIR */
@@ -559,27 +560,33 @@ p_tail(struct cli *c, int argc, char **argv)
 	return i < 0 || i != argc ? -1 : 0;
 }
 
+/* Called at the first welcome (see h_changed) and again when caught up. */
 static void
 r_tail(struct cli *c)
 {
+	if (c->streaming)
+		return;
 	c->streaming = 1;
+	c->printed = c->app.sess.head;     /* live events are the ones after the welcome */
 	c->app.reconnect = 1;        /* a hub restart does not end the stream */
 	client_timer(c->app.client, APP_T_DEADLINE, -1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-/* One line per live event: the frame itself with --json, else a summary. */
+/* One line per live event: the frame itself with --json, else a summary.
+ * What was printed is counted here, not by the cache's last_event: a
+ * console sharing the cache may have stored the event first. */
 static void
 tail_frame(struct app *a, const char *data, size_t len)
 {
 	struct cli *c = a->ui;
-	if (!c->streaming)
+	if (!c->streaming || a->sess.said_bye)
 		return;
 	struct proto_msg m;
 	const char *code;
 	char *cause = NULL;
 	if (proto_decode(data, len, &m, &code, &cause) != 0 || m.type != PROTO_EVENT ||
-	    m.n <= cache_last_event(a->cache)) {
+	    m.n <= c->printed) {
 		free(cause);
 		proto_msg_release(&m);
 		return;
@@ -618,6 +625,7 @@ tail_frame(struct app *a, const char *data, size_t len)
 		free(clean);
 		buf_free(&b);
 	}
+	c->printed = m.n;
 	proto_msg_release(&m);
 }
 
@@ -840,6 +848,10 @@ h_changed(struct app *a, unsigned what, const char *phone)
 	if (c->done)
 		return;
 	struct session *s = &a->sess;
+	/* tail streams from the welcome on: once the hub took the link, losing
+	 * it (even during the replay) means reconnecting, not exit 3. */
+	if (!c->streaming && s->state == SESS_READY && c->cmd->ready == r_tail)
+		r_tail(c);
 	if (!c->started && session_caught_up(s)) {
 		c->started = 1;
 		c->cmd->ready(c);

@@ -6,6 +6,11 @@
  * new last_event are written in the same cache transaction, and an event
  * whose number is not above last_event is skipped.  A crash between two
  * frames therefore replays at most the frame that was not committed.
+ * An event the cache cannot take is not skipped either: the events after
+ * it are held back (applying them would move last_event past it) and the
+ * owner closes the connection (hooks->resync), so the next one replays
+ * from last_event.  Another process may share the cache: last_event is
+ * read again inside the event's transaction.
  *
  * The chat rows in the cache are derived: contact events carry the
  * contact (name, note, tags, status...), message events move the preview,
@@ -141,6 +146,8 @@ session_open(struct session *s)
 	m.last_event = s->cache != NULL ? cache_last_event(s->cache) : 0;
 	m.version = PROTO_VERSION;
 	s->state = SESS_HELLO;
+	s->gap = 0;
+	s->said_bye = 0;
 	emit(s, &m);
 	if (s->hooks.changed != NULL)
 		s->hooks.changed(s->arg, SC_STATE, NULL);
@@ -151,7 +158,8 @@ session_closed(struct session *s, const char *why)
 {
 	if (s->state != SESS_EXPIRED)
 		s->state = SESS_OFFLINE;
-	if (why != NULL && (s->why == NULL || s->state != SESS_EXPIRED)) {
+	/* After a resync the cache's sentence says more than the socket's. */
+	if (why != NULL && (s->why == NULL || (s->state != SESS_EXPIRED && s->gap == 0))) {
 		free(s->why);
 		s->why = xstrdup(why);
 	}
@@ -413,13 +421,26 @@ session_apply(struct session *s, const struct proto_msg *m, char **cause)
 {
 	if (s->cache == NULL)
 		return 0;
-	if (m->n <= cache_last_event(s->cache))
+	/* The replay's last event ends the catching up even when it changes
+	 * nothing on screen (access.rotated) or was applied before: the one-shot
+	 * commands start on that signal. */
+	unsigned what = m->n == s->head ? SC_STATE : 0;
+	if (m->n <= cache_last_event(s->cache)) {
+		if (what != 0 && s->hooks.changed != NULL)
+			s->hooks.changed(s->arg, what, NULL);
 		return 0;               /* already applied: no duplicate */
-	unsigned what = 0;
+	}
 	const char *phone = NULL;
 	int bell = 0;
 	if (cache_begin(s->cache, cause) != 0)
 		return -1;
+	/* Another process sharing the cache may have applied it meanwhile. */
+	if (m->n <= cache_last_event(s->cache)) {
+		cache_rollback(s->cache);
+		if (what != 0 && s->hooks.changed != NULL)
+			s->hooks.changed(s->arg, what, NULL);
+		return 0;
+	}
 	if (apply_event(s, m, &what, &phone, &bell, cause) != 0 ||
 	    cache_set_last_event(s->cache, m->n, cause) != 0) {
 		cache_rollback(s->cache);       /* the event comes again next time */
@@ -491,6 +512,12 @@ session_frame(struct session *s, const char *data, size_t len)
 	struct proto_msg m;
 	const char *code = NULL;
 	char *cause = NULL;
+	/* The session ended with the bye; whatever comes before the close
+	 * (a hub cutting off a slow console once sent half a frame) is noise. */
+	if (s->said_bye) {
+		log_verbose("ignored %zu bytes from the hub after its bye", len);
+		return;
+	}
 	if (proto_decode(data, len, &m, &code, &cause) != 0) {
 		log_warn("bad frame from the hub (%s): %s", code, cause);
 		free(cause);
@@ -502,8 +529,19 @@ session_frame(struct session *s, const char *data, size_t len)
 		on_welcome(s, &m);
 		break;
 	case PROTO_EVENT:
+		/* Events after one the cache missed would move last_event past
+		 * it: they wait for the replay on the next connection. */
+		if (s->gap != 0)
+			break;
 		if (session_apply(s, &m, &cause) != 0) {
-			log_warn("cannot apply event %lld: %s", (long long)m.n, cause);
+			s->gap = m.n;
+			char *why = xasprintf("cannot store event %lld in the cache: %s",
+			    (long long)m.n, cause);
+			log_warn("%s; reconnecting to replay it", why);
+			set_str(&s->why, why);
+			if (s->hooks.resync != NULL)
+				s->hooks.resync(s->arg, why);
+			free(why);
 			free(cause);
 		}
 		break;
@@ -523,6 +561,7 @@ session_frame(struct session *s, const char *data, size_t len)
 			s->hooks.reply(s->arg, m.id, &m);
 		break;
 	case PROTO_BYE:
+		s->said_bye = 1;
 		if (m.code != NULL && strncmp(m.code, "auth.", 5) == 0 && strcmp(m.code, "auth.rate") != 0)
 			s->state = SESS_EXPIRED;
 		set_str(&s->why, m.code != NULL && strcmp(m.code, "auth.expired") == 0 ?

@@ -52,6 +52,9 @@ struct session_hooks {
 	void (*hub)(void *arg, const char *hub_id);
 	/* The hub ended the session (bye) or refused the hello. */
 	void (*bye)(void *arg, const char *code, const char *sentence);
+	/* The cache could not take an event (why): close the connection, so
+	 * that the next one replays from the cache's last event.  May be NULL. */
+	void (*resync)(void *arg, const char *why);
 };
 
 /* A send the hub has not answered yet: sent again, with the same id, after
@@ -84,6 +87,8 @@ struct session {
 	struct template_def *templates;
 	size_t ntemplates;
 	struct session_unacked *unacked;
+	int64_t gap;                  /* first event the cache missed; 0 none */
+	int     said_bye;             /* the hub's bye came: the rest is not read */
 };
 
 /* Sets up s (token and agent copied). */

@@ -11,6 +11,19 @@
  * durable copy, so losing the last events on a power cut only means
  * fetching them again (last_event is written in the same transaction as
  * the events it counts, so the cache never skips one).
+ *
+ * Several processes may share one cache (the console open while `wadesk
+ * chats` or `wadesk tail` runs), and each of them applies the event
+ * stream.  They are serialised, not made read-only (a one-shot command
+ * must still catch up when no console is open): every transaction is
+ * BEGIN IMMEDIATE, so it takes the write lock before its first read and
+ * waits for it (busy_timeout) instead of failing.  A deferred BEGIN would
+ * read first and then fail at once with "database is locked" when the
+ * other process committed in between, since SQLite cannot upgrade a stale
+ * snapshot and does not call the busy handler for that case.  Readers
+ * never wait for writers (WAL).  The caller re-reads last_event inside
+ * its transaction, so an event the other process applied first is skipped
+ * as a duplicate, never applied twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +35,7 @@
 #include "util.h"
 
 #define CACHE_STMTS 64
+#define CACHE_BUSY_MS 10000
 
 /* Prepared statements are kept and reused, keyed by their SQL text: the
  * event stream and the painter run the same few queries over and over. */
@@ -75,23 +89,37 @@ static const char *const migrations[] = {
 	"ALTER TABLE messages ADD COLUMN media_code TEXT NOT NULL DEFAULT '';",
 };
 
+/* The file's user_version, or -1. */
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /* Applies the migrations the file has not seen, each in a transaction
- * with its user_version bump.  0 / -1 with *err (sqlite3_free'd). */
+ * with its user_version bump.  The version is read under the write lock
+ * (BEGIN IMMEDIATE), so two processes opening an old file at once
+ * migrate it once.  0 / -1 with *err (sqlite3_free'd). */
 static int
 migrate(sqlite3 *db, char **err)
 {
-	sqlite3_stmt *st = NULL;
-	int version = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-		*err = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	for (int i = version; i < (int)ARRAY_LEN(migrations); i++) {
-		char *sql = sqlite3_mprintf("BEGIN; %s PRAGMA user_version = %d; COMMIT;",
-		    migrations[i], i + 1);
+	for (;;) {
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err) != SQLITE_OK)
+			return -1;
+		int v = user_version(db);
+		if (v < 0 || v >= (int)ARRAY_LEN(migrations)) {
+			if (v < 0)
+				*err = sqlite3_mprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+			sqlite3_exec(db, v < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+			return v < 0 ? -1 : 0;
+		}
+		char *sql = sqlite3_mprintf("%s PRAGMA user_version = %d; COMMIT;", migrations[v], v + 1);
 		int rc = sql != NULL ? sqlite3_exec(db, sql, NULL, NULL, err) : SQLITE_NOMEM;
 		sqlite3_free(sql);
 		if (rc != SQLITE_OK) {
@@ -101,7 +129,6 @@ migrate(sqlite3 *db, char **err)
 			return -1;
 		}
 	}
-	return 0;
 }
 
 static int
@@ -136,7 +163,9 @@ cache_open(const char *path, struct cache **out, char **cause)
 			    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(c->db, 2000);
+	/* Another process holds the write lock for one event's transaction
+	 * (milliseconds); seconds means something is wrong. */
+	sqlite3_busy_timeout(c->db, CACHE_BUSY_MS);
 	char *err = NULL;
 	if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 	    NULL, NULL, &err) != SQLITE_OK ||
@@ -185,7 +214,7 @@ exec(struct cache *c, const char *sql, char **cause)
 int
 cache_begin(struct cache *c, char **cause)
 {
-	return exec(c, "BEGIN", cause);
+	return exec(c, "BEGIN IMMEDIATE", cause);
 }
 
 int

@@ -75,7 +75,9 @@ struct cache_filter {
 int  cache_open(const char *path, struct cache **out, char **cause);
 void cache_close(struct cache *c);               /* NULL ok */
 
-/* Group several writes in one transaction (events arriving together). */
+/* Group several writes in one transaction (events arriving together).
+ * cache_begin takes the write lock at once (BEGIN IMMEDIATE), waiting up
+ * to 10 s for another process sharing the file; -1 with *cause after that. */
 int  cache_begin(struct cache *c, char **cause);
 int  cache_commit(struct cache *c, char **cause);
 /* Undoes the open transaction (no-op without one). */

@@ -12,7 +12,10 @@ wait_screen 5 a 'first message' || fail "no first message"
 wadesk --link "$AGENT_LINK" tail >"$T/tail.out" 2>"$T/tail.err" &
 TAIL=$!
 track $TAIL
-sleep 1
+# (not a fixed sleep: under load tail may not have reached the hub in 1 s)
+wait_for 20 sh -c "for f in '$T'/c-cli/data/wadesk/*.db; do [ -f \"\$f\" ] &&
+	sqlite3 -cmd '.timeout 2000' \"\$f\" \"select v from meta where k = 'hub_id'\"; done 2>/dev/null | grep -q ." ||
+	fail "tail did not reach the hub: $(cat "$T/tail.err")"
 hub_stop -9
 wait_screen 5 a 'OFFLINE' || fail "no offline banner"
 screen a | grep -q 'read-only' || fail "the banner does not say read-only"
@@ -36,8 +39,9 @@ texts = [m["text"] for m in h if m["direction"] == "in"]
 for t in ("first message", "second message", "third message"):
     assert texts.count(t) == 1, (t, texts)
 PY
-# tail went on through the restart, each message once.
-wait_for 5 grep -q 'third message' "$T/tail.out" || fail "tail stopped at the hub restart: $(cat "$T/tail.err")"
+# tail went on through the restart, each message once.  (Its reconnection
+# backoff may have reached 8 s + jitter while the hub was down.)
+wait_for 30 grep -q 'third message' "$T/tail.out" || fail "tail stopped at the hub restart: $(cat "$T/tail.err")"
 pkill -P $TAIL 2>/dev/null; kill $TAIL 2>/dev/null   # $TAIL is the subshell of the wadesk function
 for m in "second message" "third message"; do
 	[ "$(grep -c "$m" "$T/tail.out")" = 1 ] || fail "tail printed '$m' $(grep -c "$m" "$T/tail.out") times"

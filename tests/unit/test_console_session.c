@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "console_session.h"
 #include "status.h"
@@ -17,7 +19,7 @@
 
 struct rec {
 	struct buf sent;        /* frames the session wrote, one per line */
-	int bells, changes, replies, byes;
+	int bells, changes, replies, byes, resyncs;
 	char *bye_code;
 	char *reply_code;
 };
@@ -55,7 +57,14 @@ static void h_bye(void *arg, const char *code, const char *s)
 	r->bye_code = xstrdup(code);
 }
 
-static const struct session_hooks hooks = { h_send, h_changed, h_notify, h_reply, NULL, h_bye };
+static void h_resync(void *arg, const char *why)
+{
+	(void)why;
+	((struct rec *)arg)->resyncs++;
+}
+
+static const struct session_hooks hooks = { h_send, h_changed, h_notify, h_reply, NULL, h_bye,
+	h_resync };
 
 static void
 feed(struct session *s, const struct proto_msg *m)
@@ -312,6 +321,75 @@ test_session_limits_decide(void **state)
 	free(r.reply_code);
 }
 
+/* Runs sql on the cache file behind the session's back (fault injection). */
+static void
+sql_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * An event the cache cannot take is never skipped: the events after it
+ * are held back (last_event stays before it), the owner is asked to
+ * reconnect, and the replay on the next connection applies them all.
+ */
+static void
+test_session_gap(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	char path[] = "/tmp/test_console_session.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct cache *c;
+	assert_int_equal(cache_open(path, &c, NULL), 0);
+	struct session s;
+	session_init(&s, "tok", "ravi", &hooks, &r);
+	session_set_cache(&s, c);
+	session_open(&s);
+	welcome(&s, 0);
+	int64_t now = now_s();
+	ev_message(&s, 1, "m1", "911", "in", "one", now - 3, NULL);
+	assert_int_equal(cache_last_event(c), 1);
+	sql_on(path, "ALTER TABLE messages RENAME TO away");
+	ev_message(&s, 2, "m2", "911", "in", "two", now - 2, NULL);
+	assert_int_equal(r.resyncs, 1);
+	sql_on(path, "ALTER TABLE away RENAME TO messages");
+	ev_contact(&s, 3, "912", "Notifying agent", now - 1);     /* would succeed: held */
+	assert_int_equal(cache_last_event(c), 1);
+	assert_int_equal(r.resyncs, 1);
+	struct cache_chat ch;
+	assert_int_equal(cache_chat_get(c, "912", &ch, NULL), 1);
+	/* The next connection resumes after event 1 and gets both again. */
+	session_closed(&s, "closed for a resync");
+	assert_non_null(strstr(s.why, "cannot store event 2 in the cache"));
+	buf_reset(&r.sent);
+	session_open(&s);
+	assert_non_null(strstr(r.sent.data, "\"last_event\":1"));
+	welcome(&s, 3);
+	ev_message(&s, 2, "m2", "911", "in", "two", now - 2, NULL);
+	ev_contact(&s, 3, "912", "Notifying agent", now - 1);
+	assert_true(session_caught_up(&s));
+	assert_int_equal(cache_msg_count(c, "911"), 2);
+	assert_int_equal(cache_chat_get(c, "912", &ch, NULL), 0);
+	cache_chat_release(&ch);
+	session_release(&s);
+	cache_close(c);
+	buf_free(&r.sent);
+	free(r.bye_code);
+	free(r.reply_code);
+	unlink(path);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+}
+
 /* A media message event lands in the cache with its media; a media send
  * is decided as media (sandbox, window) and carries its media object. */
 static void
@@ -403,6 +481,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_session_flow),
 		cmocka_unit_test(test_session_limits_decide),
+		cmocka_unit_test(test_session_gap),
 		cmocka_unit_test(test_session_media),
 	};
 	return cmocka_run_group_tests_name("console_session", tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store_cache.h"
@@ -237,6 +238,79 @@ test_meta_canned_templates(void **state)
 	free(cause);
 }
 
+/*
+ * Two processes on one cache file (the console open while `wadesk tail`
+ * runs): each applies events the way console_session does (begin, read
+ * last_event, write, set last_event, commit).  Every transaction must
+ * succeed (no "database is locked") and none may be lost.
+ */
+#define RACE_TXNS 300
+
+static int
+race_child(const char *path, int who)
+{
+	struct cache *c;
+	char *cause = NULL;
+	if (cache_open(path, &c, &cause) != 0) {
+		fprintf(stderr, "child %d: %s\n", who, cause);
+		return 1;
+	}
+	for (int i = 0; i < RACE_TXNS; i++) {
+		char id[32], key[32];
+		snprintf(id, sizeof id, "m%d.%d", who, i);
+		snprintf(key, sizeof key, "k%d", who);
+		struct cache_msg m = { .id = id, .phone = (char *)"911", .type = (char *)"text",
+			.text = (char *)"hi", .state = (char *)"", .reason = (char *)"",
+			.agent = (char *)"", .time = 100 + i };
+		if (cache_begin(c, &cause) != 0)
+			goto fail;
+		int64_t n = cache_last_event(c);
+		if (cache_msg_put(c, &m, &cause) != 0 || cache_meta_set(c, key, id, &cause) != 0 ||
+		    cache_set_last_event(c, n + 1, &cause) != 0 || cache_commit(c, &cause) != 0) {
+			cache_rollback(c);
+			goto fail;
+		}
+	}
+	cache_close(c);
+	return 0;
+fail:
+	fprintf(stderr, "child %d: %s\n", who, cause);
+	free(cause);
+	cache_close(c);
+	return 1;
+}
+
+static void
+test_two_writers(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_store_cache.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/hub.db", dir);
+	struct cache *c;
+	assert_int_equal(cache_open(path, &c, NULL), 0);   /* creates it first */
+	pid_t pid[2];
+	for (int k = 0; k < 2; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0)
+			_exit(race_child(path, k));
+	}
+	for (int k = 0; k < 2; k++) {
+		int st;
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_int_equal(cache_last_event(c), 2 * RACE_TXNS);
+	assert_int_equal(cache_msg_count(c, "911"), 2 * RACE_TXNS);
+	cache_close(c);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(path);
+}
+
 /* Media fields survive a put/get, a page, and an update in place. */
 static void
 test_media(void **state)
@@ -340,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_agent_sends),
 		cmocka_unit_test(test_meta_canned_templates),
+		cmocka_unit_test(test_two_writers),
 		cmocka_unit_test(test_media),
 		cmocka_unit_test(test_migration),
 	};
