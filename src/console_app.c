@@ -13,6 +13,7 @@
 struct fetch_waiter {
 	struct fetch_waiter *next;
 	app_fetch_fn done;
+	app_fetch_progress_fn progress;
 	void *arg;
 };
 
@@ -389,6 +390,15 @@ app_media_cached(struct app *a, const char *sha)
 }
 
 static void
+fetch_progress(void *arg, int64_t done, int64_t total)
+{
+	struct app_fetch *f = arg;
+	for (struct fetch_waiter *w = f->waiters; w != NULL; w = w->next)
+		if (w->progress != NULL)
+			w->progress(f->a, w->arg, done, total);
+}
+
+static void
 fetch_done(void *arg, const struct xfer_result *r)
 {
 	struct app_fetch *f = arg;
@@ -419,8 +429,8 @@ fetch_done(void *arg, const struct xfer_result *r)
 }
 
 int
-app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done, void *arg,
-    char **cause)
+app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done,
+    app_fetch_progress_fn progress, void *arg, char **cause)
 {
 	if (!mediastore_valid_hash(sha)) {
 		*cause = xstrdup("the hub has not stored this file yet");
@@ -430,6 +440,7 @@ app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done, 
 		return -1;
 	struct fetch_waiter *w = xcalloc(1, sizeof *w);
 	w->done = done;
+	w->progress = progress;
 	w->arg = arg;
 	for (struct app_fetch *f = a->fetches; f != NULL; f = f->next)
 		if (strcmp(f->sha, sha) == 0) {
@@ -444,7 +455,8 @@ app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done, 
 	char *base = cmedia_base_url(&a->link);
 	char *url = xasprintf("%s/v1/media/%s", base, sha);
 	free(base);
-	int r = xfer_fetch(a->xfer, url, a->link.token, a->media, sha, cap, NULL, fetch_done, f, cause);
+	int r = xfer_fetch(a->xfer, url, a->link.token, a->media, sha, cap, fetch_progress, fetch_done,
+	    f, cause);
 	free(url);
 	if (r != 0) {
 		free(w);

@@ -27,6 +27,8 @@ struct app;
  * error the sentence). */
 typedef void (*app_fetch_fn)(struct app *a, void *arg, const char *sha, const char *path,
                              const char *error);
+/* A media fetch moved on: bytes so far and expected (0 unknown). */
+typedef void (*app_fetch_progress_fn)(struct app *a, void *arg, int64_t done, int64_t total);
 struct app_fetch;
 
 struct app_hooks {
@@ -83,11 +85,12 @@ char *app_media_cached(struct app *a, const char *sha);
 /*
  * Fetches sha from the hub into the local cache (GET /v1/media/SHA256,
  * the link's token in the Authorization header), at most cap bytes; a
- * second request for a digest in flight only adds its callback.  done
- * runs in the loop.  0, or -1 with *cause (then done is not called).
+ * second request for a digest in flight only adds its callbacks.  done
+ * and progress (may be NULL) run in the loop.  0, or -1 with *cause (then
+ * done is not called).
  */
-int  app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done, void *arg,
-                     char **cause);
+int  app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done,
+                     app_fetch_progress_fn progress, void *arg, char **cause);
 /* Uploads a file (POST /v1/media) as xfer_upload(). 0 / -1 with *cause. */
 int  app_media_upload(struct app *a, const char *path, const char *mime, const char *filename,
                       xfer_progress_fn progress, xfer_done_fn done, void *arg, char **cause);

@@ -484,11 +484,25 @@ save_copy(struct cli *c, const char *src, const char *name, const char *mime)
 }
 
 static void
+save_progress(struct app *a, void *arg, int64_t done, int64_t total)
+{
+	struct save_ctx *x = arg;
+	(void)a;
+	if (!x->c->bar)
+		return;
+	char *bar = console_progress(done, total, 30);
+	fprintf(stderr, "\r%s", bar);
+	free(bar);
+}
+
+static void
 save_fetched(struct app *a, void *arg, const char *sha, const char *path, const char *error)
 {
 	struct save_ctx *x = arg;
 	(void)a;
 	(void)sha;
+	if (x->c->bar)
+		fputc('\n', stderr);
 	if (path == NULL) {
 		fprintf(stderr, "wadesk: cannot fetch message %s's file: %s\n", x->c->file, error);
 		finish(x->c, EXIT_HUB);
@@ -535,8 +549,9 @@ r_save(struct cli *c)
 			x->name = xstrdup(name);
 			x->mime = xstrdup(m.media_mime);
 			client_timer(c->app.client, APP_T_DEADLINE, -1);
+			c->bar = isatty(2);
 			if (app_media_fetch(&c->app, m.media_sha256, mt != NULL ? media_cap(mt->category) :
-			    media_cap(MEDIA_DOCUMENT), save_fetched, x, &cause) != 0) {
+			    media_cap(MEDIA_DOCUMENT), save_fetched, save_progress, x, &cause) != 0) {
 				fprintf(stderr, "wadesk: cannot fetch message %s's file: %s\n", c->file, cause);
 				free(cause);
 				free(x->name);

@@ -124,7 +124,7 @@ pv_lookup(struct tui *t, const struct cache_msg *m, int cols, int rows, const ch
 	if (path == NULL) {
 		/* A fetch already running for this digest (another box) is shared. */
 		if (app_media_fetch(&t->app, m->media_sha256, media_cap(MEDIA_IMAGE), pv_fetched, NULL,
-		    &cause) != 0)
+		    NULL, &cause) != 0)
 			s->err = xasprintf("no preview: %s", cause);
 		free(cause);
 		*note = s->err != NULL ? s->err : "fetching the image\u2026";
@@ -361,6 +361,15 @@ job_free(struct save_job *j)
 }
 
 static void
+save_progress(struct app *a, void *arg, int64_t done, int64_t total)
+{
+	struct save_job *j = arg;
+	char *bar = console_progress(done, total, 20);
+	tui_message(a->ui, 0, "fetching %s %s", j->name, bar);
+	free(bar);
+}
+
+static void
 save_fetched(struct app *a, void *arg, const char *sha, const char *path, const char *error)
 {
 	struct tui *t = a->ui;
@@ -398,8 +407,8 @@ tui_media_save(struct tui *t, int open_it)
 			save_from(t, path, j);
 			job_free(j);
 		} else if (app_media_fetch(&t->app, m.media_sha256,
-		    mt != NULL ? media_cap(mt->category) : media_cap(MEDIA_DOCUMENT), save_fetched, j,
-		    &cause) != 0) {
+		    mt != NULL ? media_cap(mt->category) : media_cap(MEDIA_DOCUMENT), save_fetched,
+		    save_progress, j, &cause) != 0) {
 			tui_message(t, 1, "cannot fetch it: %s", cause);
 			free(cause);
 			job_free(j);
