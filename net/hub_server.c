@@ -652,11 +652,8 @@ secret_ok(const char *given, const char *secret)
 static void
 media_answer(struct server *srv, struct webreq *r, struct hub_media_answer *a)
 {
-	struct hub_metrics *m = (struct hub_metrics *)hub_metrics(srv->h);
-	if (r->kind == 3 && a->status == 201)
-		m->uploads_ok++;
-	else if (r->kind == 3 && (a->status == 413 || a->status == 415))
-		m->uploads_refused++;
+	if (r->kind == 3 && (a->status == 201 || a->status == 413 || a->status == 415))
+		hub_media_uploaded(srv->h, a->status == 201);
 	if (a->close)
 		r->too_big = 1;          /* answered before the body: close after */
 	set_resp(r, a->status, a->ctype, a->body ? a->body : xstrdup(""));

@@ -163,6 +163,8 @@ struct hub_fetch_outcome {
 void hub_fetch_result(struct hub *h, int64_t msg_id, const struct hub_fetch_outcome *o,
                       int64_t now_ms);
 
+/* Counts an upload's outcome for /metrics: ok (201) or refused (413/415). */
+void hub_media_uploaded(struct hub *h, int ok);
 /* Records an uploaded (committed, sniffed) file.  0 or -1 with *cause. */
 int  hub_media_recorded(struct hub *h, const char *sha256, const char *mime, int64_t size,
                         char **cause);

@@ -322,6 +322,15 @@ hub_fetch_result(struct hub *h, int64_t msg_id, const struct hub_fetch_outcome *
 
 /* ---- uploads, lookups, sends -------------------------------------------------------------- */
 
+void
+hub_media_uploaded(struct hub *h, int ok)
+{
+	if (ok)
+		h->m.uploads_ok++;
+	else
+		h->m.uploads_refused++;
+}
+
 int
 hub_media_recorded(struct hub *h, const char *sha256, const char *mime, int64_t size,
                    char **cause)

@@ -221,10 +221,24 @@ grep -q '"code":"media.type"' "$T/up.out" || fail "ELF upload: $(cat "$T/up.out"
 st=$(up "$T/www/huge.png" image/png "$AGENT_TOKEN")
 [ "$st" = 413 ] || fail "upload of a 6 MB image gave $st"
 grep -q '"code":"media.size"' "$T/up.out" || fail "big upload: $(cat "$T/up.out")"
-head -c 100000001 /dev/zero >"$T/toolarge" 2>/dev/null
-st=$(up "$T/toolarge" application/pdf "$AGENT_TOKEN")
+# Content-Length over the largest cap: 413 before the body (a raw client, as
+# curl(1) may still be sending when the hub answers and closes)
+cat >"$T/bigpost.py" <<'EOF'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)
+s.sendall(('POST /v1/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n'
+           'Content-Type: application/pdf\r\nContent-Length: 200000000\r\n\r\n' % sys.argv[2]).encode()
+          + b'%PDF-1.4\n' + b'\0' * 65536)
+r = b''
+while b'\r\n' not in r:
+    d = s.recv(4096)
+    if not d:
+        break
+    r += d
+print(r.split(b' ')[1].decode() if r else '000')
+EOF
+st=$(python3 "$T/bigpost.py" "$HUB_PORT" "$AGENT_TOKEN")
 [ "$st" = 413 ] || fail "upload over the largest cap gave $st"
-rm -f "$T/toolarge"
 st=$(up "$T/www/invoice.pdf" application/pdf "$AGENT_TOKEN")
 [ "$st" = 201 ] || fail "upload gave $st: $(cat "$T/up.out")"
 USHA=$(sha_of "$T/www/invoice.pdf")
