@@ -15,12 +15,13 @@
 #include <utf8proc.h>
 
 #include "console.h"
+#include "media.h"
 #include "util.h"
 
 const struct key_binding console_keys[] = {
 	{ '?',            KC_BROWSE,   ACT_HELP,            "show this help" },
 	{ CK_F1,          KC_BROWSE | KC_COMPOSER, ACT_HELP, "show this help" },
-	{ ':',            KC_BROWSE,   ACT_COMMAND,         "command line (tag, note, name, brb, canned, rotate, quit)" },
+	{ ':',            KC_BROWSE,   ACT_COMMAND,         "command line (tag, note, name, brb, canned, attach, rotate, quit)" },
 	{ 'q',            KC_BROWSE,   ACT_QUIT,            "quit" },
 	{ CK_CTRL('l'),   KC_BROWSE | KC_COMPOSER, ACT_REDRAW, "redraw the screen" },
 	{ 'j',            KC_BROWSE,   ACT_NEXT_CHAT,       "next chat" },
@@ -51,6 +52,10 @@ const struct key_binding console_keys[] = {
 	{ CK_DOWN,        KC_CONV,     ACT_PAGE_DOWN,       "scroll the conversation down" },
 	{ 'u',            KC_BROWSE,   ACT_FIRST_UNREAD,    "jump to the first unread message" },
 	{ 'G',            KC_BROWSE,   ACT_SCROLL_END,      "jump to the newest message" },
+	{ '[',            KC_BROWSE,   ACT_MEDIA_PREV,      "select the previous media message (newest by default)" },
+	{ ']',            KC_BROWSE,   ACT_MEDIA_NEXT,      "select the next media message" },
+	{ 's',            KC_BROWSE,   ACT_MEDIA_SAVE,      "save the selected media to the download directory" },
+	{ 'o',            KC_BROWSE,   ACT_MEDIA_OPEN,      "save the selected media and open it (xdg-open)" },
 	{ CK_ENTER,       KC_COMPOSER, ACT_SEND,            "send the reply" },
 	{ CK_CTRL('j'),   KC_COMPOSER, ACT_NEWLINE,         "new line in the reply" },
 	{ CK_ALT_ENTER,   KC_COMPOSER, ACT_NEWLINE,         "new line in the reply" },
@@ -559,6 +564,25 @@ cmdline_parse(const char *line, struct cmdline *out, const char **why)
 		*why = "empty command";
 		return -1;
 	}
+	if (strcmp(verb, "attach") == 0) {
+		free(verb);
+		out->verb = CMD_ATTACH;
+		s = skip_space(s);
+		if (*s == '"') {
+			const char *e = strchr(s + 1, '"');
+			if (e != NULL && e > s + 1) {
+				out->arg1 = xstrndup(s + 1, (size_t)(e - s - 1));
+				s = skip_space(e + 1);
+			}
+		} else
+			out->arg1 = next_word(&s);
+		if (out->arg1 == NULL) {
+			*why = "usage: attach PATH [caption]";
+			return -1;
+		}
+		out->arg2 = *s != '\0' ? xstrdup(s) : NULL;
+		return 0;
+	}
 	if (strcmp(verb, "canned") == 0) {
 		free(verb);
 		char *sub = next_word(&s);
@@ -612,7 +636,7 @@ usage:
 		return -1;
 	}
 	free(verb);
-	*why = "unknown command (try tag, untag, note, name, brb, canned, rotate, quit)";
+	*why = "unknown command (try tag, untag, note, name, brb, canned, attach, rotate, quit)";
 	return -1;
 }
 
@@ -697,4 +721,87 @@ console_fuzzy(const char *pat, const char *s)
 		score += 10 * run - (int)(j < 100 ? j : 100) / 10;
 	}
 	return score;
+}
+
+const char *
+console_human_size(int64_t bytes, char out[16])
+{
+	static const char *const units[] = { "kB", "MB", "GB", "TB" };
+	if (bytes <= 0) {
+		snprintf(out, 16, "?");
+		return out;
+	}
+	if (bytes < 1000) {
+		snprintf(out, 16, "%d B", (int)bytes);
+		return out;
+	}
+	double v = (double)bytes / 1000.0;
+	size_t u = 0;
+	/* 999.95 kB would print as "1000.0 kB": move up a unit first. */
+	while (v >= 999.95 && u + 1 < ARRAY_LEN(units)) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(out, 16, "%.1f %s", v, units[u]);
+	return out;
+}
+
+const char *
+console_media_kind(const char *mime, const char *type)
+{
+	const struct media_type *mt = mime != NULL && *mime != '\0' ? media_lookup(mime) : NULL;
+	if (mt != NULL)
+		return media_category_name(mt->category);
+	if (mime != NULL) {
+		static const char *const prefixes[][2] = {
+			{ "image/", "image" }, { "audio/", "audio" }, { "video/", "video" },
+		};
+		for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
+			if (strncmp(mime, prefixes[i][0], strlen(prefixes[i][0])) == 0)
+				return prefixes[i][1];
+	}
+	if (type != NULL && *type != '\0' && strcmp(type, "text") != 0)
+		return strcmp(type, "file") == 0 ? "document" : type;
+	return "file";
+}
+
+char *
+console_media_state_line(const char *state, const char *error, const char *code)
+{
+	int has_err = error != NULL && *error != '\0';
+	if (state == NULL || *state == '\0' || strcmp(state, "ready") == 0)
+		return NULL;
+	if (strcmp(state, "refused") == 0)
+		return xasprintf("refused (%s): %s", code != NULL && *code ? code : "media",
+		    has_err ? error : "the hub did not keep this file");
+	/* The hub's error says it all ("not downloaded yet: HTTP 503 ... next
+	 * try 10:14:05"); without one the download simply runs. */
+	if (strcmp(state, "pending") == 0)
+		return xstrdup(has_err ? error : "downloading\u2026");
+	return xasprintf("%s%s%s", state, has_err ? ": " : "", has_err ? error : "");
+}
+
+char *
+console_progress(int64_t done, int64_t total, int width)
+{
+	char a[16], b[16];
+	if (width < 1)
+		width = 1;
+	if (width > 200)
+		width = 200;
+	int pct = total > 0 ? (int)(done * 100 / total) : 0;
+	if (pct > 100)
+		pct = 100;
+	int fill = total > 0 ? (int)((int64_t)width * pct / 100) : 0;
+	struct buf bar = {0};
+	buf_putc(&bar, '[');
+	for (int i = 0; i < width; i++)
+		buf_putc(&bar, i < fill ? '#' : '.');
+	buf_putc(&bar, ']');
+	char *s = total > 0 ?
+	    xasprintf("%s %3d%%  %s of %s", bar.data, pct, console_human_size(done, a),
+	        console_human_size(total, b)) :
+	    xasprintf("%s  %s", bar.data, console_human_size(done, a));
+	buf_free(&bar);
+	return s;
 }

@@ -40,6 +40,7 @@ enum action {
 	ACT_FOCUS_NEXT, ACT_FOCUS_CONV, ACT_FOCUS_LIST,
 	ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_FIRST_UNREAD, ACT_SCROLL_END,
 	ACT_SEND, ACT_NEWLINE, ACT_EDITOR, ACT_LEAVE, ACT_CANNED_PICK,
+	ACT_MEDIA_SAVE, ACT_MEDIA_OPEN, ACT_MEDIA_PREV, ACT_MEDIA_NEXT,
 	ACT__COUNT
 };
 
@@ -116,14 +117,16 @@ void composer_release(struct composer *c);
 /* The `:` command line: verbs and their arguments. */
 enum cmd_verb {
 	CMD_TAG, CMD_UNTAG, CMD_NOTE, CMD_NAME, CMD_BRB, CMD_CANNED_ADD, CMD_CANNED_RM,
-	CMD_ROTATE, CMD_QUIT, CMD_FILTER, CMD_HELP
+	CMD_ROTATE, CMD_QUIT, CMD_FILTER, CMD_HELP, CMD_ATTACH
 };
 struct cmdline {
 	enum cmd_verb verb;
-	char *arg1;   /* tag, note, name, on|off, canned name, status */
-	char *arg2;   /* canned text */
+	char *arg1;   /* tag, note, name, on|off, canned name, status, attach path */
+	char *arg2;   /* canned text, attach caption (NULL when none) */
 };
-/* Parses "tag vip", "note text…", "canned add NAME TEXT", "brb on", ...
+/* Parses "tag vip", "note text…", "canned add NAME TEXT", "brb on",
+ * "attach PATH [caption…]" (PATH may be "double quoted" when it has
+ * spaces), ...
  * 0 with *out filled (release with cmdline_release), or -1 with *why a
  * static sentence. */
 int  cmdline_parse(const char *line, struct cmdline *out, const char **why);
@@ -133,6 +136,26 @@ void cmdline_release(struct cmdline *c);
 char *console_window_left(int64_t last_inbound, int64_t now);
 /* Short age: "now", "5m", "3h", "2d" into out (8 bytes). */
 const char *console_age(int64_t t, int64_t now, char out[8]);
+/* A size for people, decimal as WhatsApp's caps are: "512 B", "1.2 kB",
+ * "3.4 MB", "1.0 GB" (out has 16 bytes; sizes <= 0 give "?"). */
+const char *console_human_size(int64_t bytes, char out[16]);
+/* What a media message is, in one word for the conversation: "image",
+ * "document", "audio", "video" from its MIME type's category, else the
+ * message type ("sticker"), else "file". */
+const char *console_media_kind(const char *mime, const char *type);
+/*
+ * The line describing a message's media state: NULL when it is ready
+ * (nothing to say), while the hub has not got the file its last error
+ * ("not downloaded yet: HTTP 503 ...; next try 10:14:05") or "downloading…"
+ * before any, and "refused (CODE): SENTENCE" when the hub refused it.  Arguments
+ * may be NULL or ""; the result is xmalloc'd and not sanitised (error
+ * comes from the hub: sanitise before drawing).
+ */
+char *console_media_state_line(const char *state, const char *error, const char *code);
+/* A progress bar "[#####.....]  45%  1.2 MB of 2.6 MB" (xmalloc'd);
+ * width is the bar's inside, total 0 when unknown. */
+char *console_progress(int64_t done, int64_t total, int width);
+
 /* Fills {{name}} and {{phone}} placeholders of a canned reply (xmalloc'd). */
 char *console_fill_canned(const char *body, const char *name, const char *phone);
 /* Fuzzy match: every character of pat appears in s in order, case-folded

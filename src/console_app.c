@@ -7,7 +7,22 @@
 #include <string.h>
 
 #include "console_app.h"
+#include "console_media.h"
 #include "util.h"
+
+struct fetch_waiter {
+	struct fetch_waiter *next;
+	app_fetch_fn done;
+	app_fetch_progress_fn progress;
+	void *arg;
+};
+
+struct app_fetch {
+	struct app_fetch *next;
+	struct app *a;
+	char sha[MEDIASTORE_HEX_LEN + 1];
+	struct fetch_waiter *waiters;
+};
 
 static const long backoff_ms[] = { 250, 500, 1000, 2000, 4000, 8000, 15000 };
 
@@ -185,6 +200,10 @@ static void
 c_fd(void *arg, int fd)
 {
 	struct app *a = arg;
+	if (a->xfer != NULL && fd == xfer_fd(a->xfer)) {
+		xfer_dispatch(a->xfer);
+		return;
+	}
 	if (a->hooks.fd != NULL)
 		a->hooks.fd(a, fd);
 }
@@ -241,6 +260,18 @@ app_start(struct app *a, char **cause)
 void
 app_release(struct app *a)
 {
+	xfer_free(a->xfer);          /* no callback runs after this */
+	while (a->fetches != NULL) {
+		struct app_fetch *f = a->fetches;
+		a->fetches = f->next;
+		while (f->waiters != NULL) {
+			struct fetch_waiter *w = f->waiters;
+			f->waiters = w->next;
+			free(w);
+		}
+		free(f);
+	}
+	mediastore_free(a->media);
 	client_free(a->client);
 	session_release(&a->sess);
 	cache_close(a->cache);
@@ -306,4 +337,148 @@ app_retry_in(const struct app *a)
 		return -1;
 	int64_t d = a->reconnect_at - mono_ms();
 	return d > 0 ? (int)((d + 999) / 1000) : 0;
+}
+
+/* ---- media ------------------------------------------------------------ */
+
+int
+app_media_init(struct app *a, char **cause)
+{
+	if (a->media != NULL && a->xfer != NULL)
+		return 0;
+	if (a->client == NULL) {
+		*cause = xstrdup("not started");
+		return -1;
+	}
+	if (a->media == NULL) {
+		char *dir = console_cache_dir();
+		if (console_mkdirs(dir, cause) == 0)
+			a->media = mediastore_open(dir, cause);
+		free(dir);
+		if (a->media == NULL)
+			return -1;
+	}
+	if (a->xfer == NULL) {
+		struct xfer *x = xfer_new(cause);
+		if (x == NULL)
+			return -1;
+		if (client_watch_fd(a->client, xfer_fd(x), cause) != 0) {
+			xfer_free(x);
+			return -1;
+		}
+		a->xfer = x;
+	}
+	return 0;
+}
+
+char *
+app_media_cached(struct app *a, const char *sha)
+{
+	if (sha == NULL || !mediastore_valid_hash(sha))
+		return NULL;
+	if (a->media == NULL) {
+		char *cause = NULL, *dir = console_cache_dir();
+		a->media = mediastore_open(dir, &cause);   /* NULL until the directory exists */
+		free(dir);
+		free(cause);
+		if (a->media == NULL)
+			return NULL;
+	}
+	if (mediastore_lookup(a->media, sha, NULL) != 0)
+		return NULL;
+	return mediastore_path(a->media, sha);
+}
+
+static void
+fetch_progress(void *arg, int64_t done, int64_t total)
+{
+	struct app_fetch *f = arg;
+	for (struct fetch_waiter *w = f->waiters; w != NULL; w = w->next)
+		if (w->progress != NULL)
+			w->progress(f->a, w->arg, done, total);
+}
+
+static void
+fetch_done(void *arg, const struct xfer_result *r)
+{
+	struct app_fetch *f = arg;
+	struct app *a = f->a;
+	for (struct app_fetch **p = &a->fetches; *p != NULL; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	char *path = NULL, *error = NULL;
+	if (r->ok)
+		path = mediastore_path(a->media, f->sha);
+	else if (r->over_cap)
+		error = xasprintf("the file is larger than its type allows (%s)", r->error);
+	else
+		error = xasprintf("cannot fetch it from the hub: %s", r->error);
+	if (!r->ok)
+		log_warn("media %.12s: %s", f->sha, error);
+	while (f->waiters != NULL) {
+		struct fetch_waiter *w = f->waiters;
+		f->waiters = w->next;
+		w->done(a, w->arg, f->sha, path, error);
+		free(w);
+	}
+	free(path);
+	free(error);
+	free(f);
+}
+
+int
+app_media_fetch(struct app *a, const char *sha, int64_t cap, app_fetch_fn done,
+    app_fetch_progress_fn progress, void *arg, char **cause)
+{
+	if (!mediastore_valid_hash(sha)) {
+		*cause = xstrdup("the hub has not stored this file yet");
+		return -1;
+	}
+	if (app_media_init(a, cause) != 0)
+		return -1;
+	struct fetch_waiter *w = xcalloc(1, sizeof *w);
+	w->done = done;
+	w->progress = progress;
+	w->arg = arg;
+	for (struct app_fetch *f = a->fetches; f != NULL; f = f->next)
+		if (strcmp(f->sha, sha) == 0) {
+			w->next = f->waiters;
+			f->waiters = w;
+			return 0;
+		}
+	struct app_fetch *f = xcalloc(1, sizeof *f);
+	f->a = a;
+	snprintf(f->sha, sizeof f->sha, "%s", sha);
+	f->waiters = w;
+	char *base = cmedia_base_url(&a->link);
+	char *url = xasprintf("%s/v1/media/%s", base, sha);
+	free(base);
+	int r = xfer_fetch(a->xfer, url, a->link.token, a->media, sha, cap, fetch_progress, fetch_done,
+	    f, cause);
+	free(url);
+	if (r != 0) {
+		free(w);
+		free(f);
+		return -1;
+	}
+	f->next = a->fetches;
+	a->fetches = f;
+	return 0;
+}
+
+int
+app_media_upload(struct app *a, const char *path, const char *mime, const char *filename,
+    xfer_progress_fn progress, xfer_done_fn done, void *arg, char **cause)
+{
+	if (app_media_init(a, cause) != 0)
+		return -1;
+	char *base = cmedia_base_url(&a->link);
+	char *url = xasprintf("%s/v1/media", base);
+	free(base);
+	int r = xfer_upload(a->xfer, url, a->link.token, path, mime, filename, progress, done, arg,
+	    cause);
+	free(url);
+	return r;
 }

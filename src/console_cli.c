@@ -17,6 +17,8 @@
 #include "console.h"
 #include "console_cli.h"
 #include "console_json.h"
+#include "console_media.h"
+#include "media.h"
 #include "phone.h"
 #include "sanitize.h"
 #include "status.h"
@@ -51,6 +53,11 @@ struct cli {
 	int     streaming;
 	int     lost;            /* tail: the hub went away, reconnecting */
 	int64_t printed;         /* tail: the last event printed */
+	char   *file;            /* send --file; save: the message id */
+	char   *caption;         /* send --caption */
+	char   *dir;             /* save DIR */
+	struct cmedia_out out;   /* send --file: what was checked */
+	int     bar;             /* progress bars on stderr (a terminal) */
 };
 
 static void
@@ -244,8 +251,15 @@ r_history(struct cli *c)
 		free(s);
 	} else
 		for (size_t i = 0; i < n; i++) {
-			char ts[32];
-			char *text = text_sanitize_line(v[i].text, strlen(v[i].text));
+			char ts[32], size[16];
+			/* A media message: its kind, name and size, then the caption. */
+			char *raw = *v[i].media_mime == '\0' ? xstrdup(v[i].text) :
+			    xasprintf("[%s%s%s %s] %s", console_media_kind(v[i].media_mime, v[i].type),
+			        *v[i].media_name ? " " : "", v[i].media_name,
+			        console_human_size(v[i].media_size, size),
+			        *v[i].text ? v[i].text : v[i].media_caption);
+			char *text = text_sanitize_line(raw, strlen(raw));
+			free(raw);
 			char *agent = text_sanitize_line(v[i].agent, strlen(v[i].agent));
 			if (v[i].out)
 				printf("%s  out %s [%s%s%s]: %s\n", time_rfc3339(v[i].time, ts),
@@ -262,12 +276,28 @@ r_history(struct cli *c)
 
 /* ---- send ------------------------------------------------------------ */
 
+/* send PHONE TEXT|-  or  send PHONE --file PATH [--caption TEXT] */
 static int
 p_send(struct cli *c, int argc, char **argv)
 {
-	if (argc != 3 || want_phone(c, argv[1]) != 0)
+	if (argc < 3 || want_phone(c, argv[1]) != 0)
 		return -1;
-	c->text = strcmp(argv[2], "-") == 0 ? read_stdin() : xstrdup(argv[2]);
+	for (int i = 2; i < argc; i++) {
+		char **slot = strcmp(argv[i], "--file") == 0 ? &c->file :
+		    strcmp(argv[i], "--caption") == 0 ? &c->caption : NULL;
+		if (slot != NULL) {
+			if (i + 1 >= argc || *slot != NULL)
+				return -1;
+			*slot = xstrdup(argv[++i]);
+		} else if (c->text == NULL)
+			c->text = strcmp(argv[i], "-") == 0 ? read_stdin() : xstrdup(argv[i]);
+		else
+			return -1;
+	}
+	if (c->file != NULL)
+		return c->text == NULL ? 0 : -1;
+	if (c->caption != NULL || c->text == NULL)
+		return -1;
 	if (*c->text == '\0') {
 		fprintf(stderr, "wadesk: nothing to send\n");
 		return -1;
@@ -275,9 +305,15 @@ p_send(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+static void r_send_file(struct cli *c);
+
 static void
 r_send(struct cli *c)
 {
+	if (c->file != NULL) {
+		r_send_file(c);
+		return;
+	}
 	int64_t now = now_s();
 	struct send_decision d;
 	session_decide(&c->app.sess, c->phone, c->text, now, &d);
@@ -308,6 +344,226 @@ a_send(struct cli *c, const struct proto_msg *m)
 	    m->message_id != NULL ? m->message_id : "?", m->route != NULL ? m->route : "session",
 	    m->template_id != NULL ? " " : "", m->template_id != NULL ? m->template_id : "");
 	finish(c, EXIT_DONE);
+}
+
+/* ---- send --file, save -------------------------------------------- */
+
+static void
+cli_progress(void *arg, int64_t done, int64_t total)
+{
+	struct cli *c = arg;
+	if (!c->bar)
+		return;
+	char *bar = console_progress(done, total > 0 ? total : c->out.size, 30);
+	fprintf(stderr, "\r%s", bar);
+	free(bar);
+}
+
+static void
+upload_done(void *arg, const struct xfer_result *r)
+{
+	struct cli *c = arg;
+	if (c->bar)
+		fputc('\n', stderr);
+	char *sha = NULL, *mime = NULL, *code = NULL, *msg = NULL;
+	int64_t size = -1;
+	if (r->body != NULL)
+		cjson_upload_answer(r->body, r->body_len, &sha, &mime, &size, &code, &msg);
+	if (!r->ok) {
+		/* The hub's own refusal, or a status that says as much. */
+		const char *k = code != NULL ? code : r->status == 413 ? "media.size" :
+		    r->status == 415 ? "media.type" : NULL;
+		if (k != NULL)
+			refused(c, k, msg != NULL ? msg : r->error);
+		else {
+			fprintf(stderr, "wadesk: cannot upload '%s': %s\n", c->file, r->error);
+			finish(c, EXIT_HUB);
+		}
+	} else if (sha == NULL || !mediastore_valid_hash(sha)) {
+		fprintf(stderr, "wadesk: the hub's answer to the upload has no digest\n");
+		finish(c, EXIT_HUB);
+	} else {
+		char *url = xasprintf("/v1/media/%s", sha);
+		struct proto_media md = {
+			.mime = mime != NULL && media_lookup(mime) != NULL ? mime : c->out.mime,
+			.url = url, .filename = c->out.filename,
+			.caption = c->caption != NULL && *c->caption ? c->caption : NULL,
+			.size = size > 0 ? size : c->out.size, .sha256 = sha,
+		};
+		client_timer(c->app.client, APP_T_DEADLINE, CLI_TIMEOUT_MS);
+		sent(c, session_send_media(&c->app.sess, c->phone, &md));
+		free(url);
+	}
+	free(sha);
+	free(mime);
+	free(code);
+	free(msg);
+}
+
+/* Every check first (type, size, what the send becomes, the limits),
+ * then the upload, then the send command. */
+static void
+r_send_file(struct cli *c)
+{
+	int64_t now = now_s();
+	char *cause = NULL, *why = NULL;
+	const char *code;
+	struct sniff *sn = sniff_new(&cause);
+	if (sn == NULL) {
+		fprintf(stderr, "wadesk: %s\n", cause);
+		free(cause);
+		finish(c, EXIT_HUB);
+		return;
+	}
+	int r = cmedia_prepare(sn, c->file, c->caption, &c->app.sess, c->phone, now, &c->out, &code,
+	    &why);
+	sniff_free(sn);
+	if (r != 0) {
+		if (code != NULL)
+			refused(c, code, why);
+		else {
+			fprintf(stderr, "wadesk: %s\n", why);
+			finish(c, EXIT_USAGE);
+		}
+		free(why);
+		return;
+	}
+	struct limit_verdict v;
+	if (session_check_limits(&c->app.sess, c->phone, now, 1, &v) != 0) {
+		char *lwhy = limits_describe(&v, c->phone);
+		refused(c, v.code, lwhy);
+		free(lwhy);
+		return;
+	}
+	c->bar = isatty(2);
+	/* The transfer has its own timeouts; the deadline returns for the send. */
+	client_timer(c->app.client, APP_T_DEADLINE, -1);
+	if (app_media_upload(&c->app, c->file, c->out.mime, c->out.filename, cli_progress,
+	    upload_done, c, &cause) != 0) {
+		fprintf(stderr, "wadesk: cannot upload '%s': %s\n", c->file, cause);
+		free(cause);
+		finish(c, EXIT_HUB);
+	}
+}
+
+static int
+p_save(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3 || *argv[1] == '\0')
+		return -1;
+	c->file = xstrdup(argv[1]);
+	c->dir = argc == 3 ? xstrdup(argv[2]) : NULL;
+	return 0;
+}
+
+struct save_ctx {
+	struct cli *c;
+	char *name, *mime;
+};
+
+static void
+save_copy(struct cli *c, const char *src, const char *name, const char *mime)
+{
+	char *cause = NULL, *dir = NULL, *saved = NULL;
+	if (c->dir != NULL) {
+		if (console_mkdirs(c->dir, &cause) == 0)
+			dir = xstrdup(c->dir);
+	} else
+		dir = cmedia_download_dir(&cause);
+	if (dir == NULL || cmedia_save(src, dir, name, mime, &saved, &cause) != 0) {
+		fprintf(stderr, "wadesk: cannot save message %s: %s\n", c->file, cause);
+		free(cause);
+		free(dir);
+		finish(c, EXIT_REFUSED);
+		return;
+	}
+	printf("%s\n", saved);
+	free(saved);
+	free(dir);
+	finish(c, EXIT_DONE);
+}
+
+static void
+save_progress(struct app *a, void *arg, int64_t done, int64_t total)
+{
+	struct save_ctx *x = arg;
+	(void)a;
+	if (!x->c->bar)
+		return;
+	char *bar = console_progress(done, total, 30);
+	fprintf(stderr, "\r%s", bar);
+	free(bar);
+}
+
+static void
+save_fetched(struct app *a, void *arg, const char *sha, const char *path, const char *error)
+{
+	struct save_ctx *x = arg;
+	(void)a;
+	(void)sha;
+	if (x->c->bar)
+		fputc('\n', stderr);
+	if (path == NULL) {
+		fprintf(stderr, "wadesk: cannot fetch message %s's file: %s\n", x->c->file, error);
+		finish(x->c, EXIT_HUB);
+	} else
+		save_copy(x->c, path, x->name, x->mime);
+	free(x->name);
+	free(x->mime);
+	free(x);
+}
+
+static void
+r_save(struct cli *c)
+{
+	struct cache_msg m;
+	char *cause = NULL;
+	int r = cache_msg_get(c->app.cache, c->file, &m, &cause);
+	if (r != 0) {
+		if (r < 0)
+			fprintf(stderr, "wadesk: %s\n", cause);
+		else
+			fprintf(stderr, "wadesk: no message %s on this hub\n", c->file);
+		free(cause);
+		finish(c, r < 0 ? EXIT_HUB : EXIT_REFUSED);
+		return;
+	}
+	if (*m.media_mime == '\0') {
+		fprintf(stderr, "wadesk: message %s has no media\n", c->file);
+		finish(c, EXIT_REFUSED);
+	} else if (strcmp(m.media_state, "refused") == 0)
+		refused(c, *m.media_code ? m.media_code : "media.type", m.media_error);
+	else if (!mediastore_valid_hash(m.media_sha256)) {
+		fprintf(stderr, "wadesk: the hub has not got message %s's file yet%s%s\n", c->file,
+		    *m.media_error ? ": " : "", m.media_error);
+		finish(c, EXIT_HUB);
+	} else {
+		char *path = app_media_cached(&c->app, m.media_sha256);
+		char *name = cmedia_save_name(m.media_name, m.media_mime, m.type, m.id);
+		if (path != NULL)
+			save_copy(c, path, name, m.media_mime);
+		else {
+			const struct media_type *mt = media_lookup(m.media_mime);
+			struct save_ctx *x = xcalloc(1, sizeof *x);
+			x->c = c;
+			x->name = xstrdup(name);
+			x->mime = xstrdup(m.media_mime);
+			client_timer(c->app.client, APP_T_DEADLINE, -1);
+			c->bar = isatty(2);
+			if (app_media_fetch(&c->app, m.media_sha256, mt != NULL ? media_cap(mt->category) :
+			    media_cap(MEDIA_DOCUMENT), save_fetched, save_progress, x, &cause) != 0) {
+				fprintf(stderr, "wadesk: cannot fetch message %s's file: %s\n", c->file, cause);
+				free(cause);
+				free(x->name);
+				free(x->mime);
+				free(x);
+				finish(c, EXIT_HUB);
+			}
+		}
+		free(path);
+		free(name);
+	}
+	cache_msg_release(&m);
 }
 
 /* ---- tail ------------------------------------------------------------ */
@@ -577,7 +833,8 @@ a_access(struct cli *c, const struct proto_msg *m)
 static const struct cli_cmd cmds[] = {
 	{ "chats", "chats [--status S] [--tag T] [--json]", p_chats, r_chats, NULL },
 	{ "history", "history PHONE [-n N] [--json]", p_history, r_history, NULL },
-	{ "send", "send PHONE TEXT|-", p_send, r_send, a_send },
+	{ "send", "send PHONE TEXT|-  |  send PHONE --file PATH [--caption TEXT]", p_send, r_send, a_send },
+	{ "save", "save MSGID [DIR]", p_save, r_save, NULL },
 	{ "tail", "tail [--json]", p_tail, r_tail, NULL },
 	{ "tag", "tag PHONE TAG", p_phone_arg, r_tag, answer_done },
 	{ "untag", "untag PHONE TAG", p_phone_arg, r_untag, answer_done },
@@ -696,6 +953,10 @@ out:
 	free(c->tag);
 	free(c->phone);
 	free(c->text);
+	free(c->file);
+	free(c->caption);
+	free(c->dir);
+	cmedia_out_release(&c->out);
 	free(c);
 	return code;
 }

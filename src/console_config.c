@@ -105,6 +105,12 @@ console_data_dir(void)
 	return xdg_dir("XDG_DATA_HOME", ".local/share");
 }
 
+char *
+console_cache_dir(void)
+{
+	return xdg_dir("XDG_CACHE_HOME", ".cache");
+}
+
 int
 console_mkdirs(const char *dir, char **cause)
 {

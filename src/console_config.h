@@ -30,6 +30,9 @@ struct console_config {
 char *console_config_dir(void);
 /* $XDG_DATA_HOME/wadesk (default ~/.local/share/wadesk), xmalloc'd. */
 char *console_data_dir(void);
+/* $XDG_CACHE_HOME/wadesk (default ~/.cache/wadesk), xmalloc'd: media files
+ * fetched from the hub (a mediastore). */
+char *console_cache_dir(void);
 /* mkdir -p with mode 0700; 0 / -1 with *cause. */
 int  console_mkdirs(const char *dir, char **cause);
 /* Loads the config (absent file = empty config, 0); -1 with *cause. */

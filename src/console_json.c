@@ -61,6 +61,34 @@ cjson_chats(const struct cache_chat *v, size_t n)
 	return finish(arr);
 }
 
+static json_object *
+str_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_object_new_string(s) : NULL;
+}
+
+/* A message's media: mime, name, size, sha256 (null until the hub has
+ * the file), caption, state, and error/code while pending or refused. */
+static json_object *
+media_object(const struct cache_msg *m)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "mime", json_object_new_string(m->media_mime));
+	json_object_object_add(o, "name", json_object_new_string(m->media_name != NULL ?
+	    m->media_name : ""));
+	json_object_object_add(o, "size", json_object_new_int64(m->media_size));
+	json_object_object_add(o, "sha256", str_or_null(m->media_sha256));
+	json_object_object_add(o, "caption", json_object_new_string(m->media_caption != NULL ?
+	    m->media_caption : ""));
+	json_object_object_add(o, "state", json_object_new_string(m->media_state != NULL &&
+	    *m->media_state != '\0' ? m->media_state : "ready"));
+	if (m->media_error != NULL && *m->media_error != '\0')
+		json_object_object_add(o, "error", json_object_new_string(m->media_error));
+	if (m->media_code != NULL && *m->media_code != '\0')
+		json_object_object_add(o, "code", json_object_new_string(m->media_code));
+	return o;
+}
+
 char *
 cjson_history(const struct cache_msg *v, size_t n)
 {
@@ -79,7 +107,45 @@ cjson_history(const struct cache_msg *v, size_t n)
 		json_object_object_add(o, "agent", json_object_new_string(m->agent));
 		json_object_object_add(o, "time", time_or_null(m->time));
 		json_object_object_add(o, "automated", json_object_new_boolean(m->automated));
+		if (m->media_mime != NULL && *m->media_mime != '\0')
+			json_object_object_add(o, "media", media_object(m));
 		json_object_array_add(arr, o);
 	}
 	return finish(arr);
+}
+
+static char *
+get_str(json_object *o, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return xstrdup(json_object_get_string(v));
+}
+
+int
+cjson_upload_answer(const char *body, size_t len, char **sha256, char **mime, int64_t *size,
+    char **code, char **message)
+{
+	*sha256 = *mime = *code = *message = NULL;
+	*size = -1;
+	json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		return -1;
+	json_object *o = len > 0 && len < (size_t)INT32_MAX ?
+	    json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -1;
+	}
+	*sha256 = get_str(o, "sha256");
+	*mime = get_str(o, "mime");
+	*code = get_str(o, "code");
+	*message = get_str(o, "message");
+	json_object *v;
+	if (json_object_object_get_ex(o, "size", &v) && json_object_is_type(v, json_type_int))
+		*size = json_object_get_int64(v);
+	json_object_put(o);
+	return 0;
 }

@@ -111,6 +111,9 @@ session_set_cache(struct session *s, struct cache *c)
 	char *tm = cache_meta_get(c, "setting.template_messaging");
 	s->template_messaging = tm != NULL && strcmp(tm, "true") == 0;
 	free(tm);
+	char *sb = cache_meta_get(c, "setting.sandbox");
+	s->sandbox = sb != NULL && strcmp(sb, "true") == 0;
+	free(sb);
 	char *brb = cache_meta_get(c, "brb");
 	s->brb = brb != NULL && strcmp(brb, "1") == 0;
 	free(brb);
@@ -247,14 +250,26 @@ session_store_message(struct session *s, const struct proto_message *pm, int *is
 		.agent = (char *)(pm->agent != NULL ? pm->agent : ""),
 		.time = pm->time, .automated = pm->automated,
 	};
+	const struct proto_media *md = &pm->media;
+	int media = md->mime != NULL && *md->mime != '\0';
+	m.media_mime = (char *)(media ? md->mime : "");
+	m.media_name = (char *)(media && md->filename != NULL ? md->filename : "");
+	m.media_caption = (char *)(media && md->caption != NULL ? md->caption : "");
+	m.media_size = media ? md->size : 0;
+	m.media_sha256 = (char *)(media && md->sha256 != NULL ? md->sha256 : "");
+	m.media_state = (char *)(media && md->state != NULL ? md->state : "");
+	m.media_error = (char *)(media && md->error != NULL ? md->error : "");
+	m.media_code = (char *)(media && md->code != NULL ? md->code : "");
 	if (cache_msg_put(s->cache, &m, cause) != 0)
 		return -1;
 	struct cache_chat ch;
 	if (chat_load(s, pm->phone, &ch, cause) != 0)
 		return -1;
 	if (*is_new && pm->time >= ch.last_time) {
-		char *pv = strcmp(m.type, "text") == 0 ? xstrdup(m.text) :
-		    xasprintf("[%s] %s", m.type, m.text);
+		const char *body = *m.text != '\0' ? m.text : m.media_caption;
+		char *pv = strcmp(m.type, "text") == 0 && !media ? xstrdup(m.text) :
+		    media && *m.media_name != '\0' ? xasprintf("[%s] %s %s", m.type, m.media_name, body) :
+		    xasprintf("[%s] %s", m.type, body);
 		free(ch.preview);
 		ch.preview = pv;
 		ch.last_time = pm->time;
@@ -307,6 +322,9 @@ apply_settings(struct session *s, const struct proto_setting *v, size_t n, char 
 	const char *tm = proto_setting_get(v, n, "template_messaging");
 	if (tm != NULL)
 		s->template_messaging = strcmp(tm, "true") == 0;
+	const char *sb = proto_setting_get(v, n, "sandbox");
+	if (sb != NULL)
+		s->sandbox = strcmp(sb, "true") == 0;
 	return 0;
 }
 
@@ -623,6 +641,17 @@ session_simple(struct session *s, enum proto_type t, const char *phone, const ch
 	return session_command(s, &m);
 }
 
+const char *
+session_send_media(struct session *s, const char *phone, const struct proto_media *media)
+{
+	struct proto_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_SEND;
+	m.phone = phone;
+	m.media = *media;
+	return session_command(s, &m);
+}
+
 void
 session_mark_read(struct session *s, const char *phone)
 {
@@ -728,15 +757,23 @@ void
 session_decide(struct session *s, const char *phone, const char *text, int64_t now,
     struct send_decision *d)
 {
+	session_decide_kind(s, phone, SEND_TEXT, text, NULL, now, d);
+}
+
+void
+session_decide_kind(struct session *s, const char *phone, enum send_kind kind, const char *text,
+    const char *mime, int64_t now, struct send_decision *d)
+{
 	struct cache_chat ch;
 	int have = s->cache != NULL && cache_chat_get(s->cache, phone, &ch, NULL) == 0;
 	struct send_input in = {
 		.template_messaging = s->template_messaging,
 		.last_inbound = have ? ch.last_inbound : 0,
 		.opted_in = have ? ch.opted_in : 0,
-		.kind = SEND_TEXT,
+		.kind = kind,
 		.text = text,
-		.sandbox = 0,
+		.mime = mime,
+		.sandbox = s->sandbox,
 		.balance = -1,
 		.now = now,
 		.templates = s->templates,

@@ -78,6 +78,7 @@ struct session {
 	int     brb;
 	struct proto_limits limits;
 	int     template_messaging;
+	int     sandbox;              /* the hub's "sandbox" setting, when it sends one */
 	int64_t head;                 /* welcome.last_event */
 	int64_t skew;                 /* hub clock - our clock, seconds */
 	int64_t agent_month;          /* our messages in 30 days, -1 unknown */
@@ -134,6 +135,17 @@ void session_limit_counts(struct session *s, const char *phone, int64_t now,
  * decision_release().  Templates are the session's. */
 void session_decide(struct session *s, const char *phone, const char *text, int64_t now,
                     struct send_decision *d);
+
+/* As session_decide() for any kind: a media send gives kind SEND_MEDIA,
+ * its caption as text (may be NULL) and its MIME type. */
+void session_decide_kind(struct session *s, const char *phone, enum send_kind kind,
+                         const char *text, const char *mime, int64_t now,
+                         struct send_decision *d);
+/* Sends a media message: the `send` command with media (mime, url,
+ * sha256, filename, caption, size); no text.  The id,
+ * or NULL when offline. */
+const char *session_send_media(struct session *s, const char *phone,
+                               const struct proto_media *media);
 
 /* Applies one decoded event to the cache (exported for tests and for
  * history pages: messages). 0 / -1 with *cause. */

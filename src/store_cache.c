@@ -72,6 +72,65 @@ static const char *schema =
 	"CREATE TABLE IF NOT EXISTS templates(id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	" body TEXT NOT NULL);";
 
+/*
+ * Migrations, in order: migrations[i] takes a file from user_version i to
+ * i + 1.  A new file gets the base schema above and then every migration,
+ * so old and new files end up alike.
+ */
+static const char *const migrations[] = {
+	/* 1: media fields on messages (docs/media.md). */
+	"ALTER TABLE messages ADD COLUMN media_mime TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_caption TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_size INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN media_sha256 TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_state TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_error TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE messages ADD COLUMN media_code TEXT NOT NULL DEFAULT '';",
+};
+
+/* The file's user_version, or -1. */
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Applies the migrations the file has not seen, each in a transaction
+ * with its user_version bump.  The version is read under the write lock
+ * (BEGIN IMMEDIATE), so two processes opening an old file at once
+ * migrate it once.  0 / -1 with *err (sqlite3_free'd). */
+static int
+migrate(sqlite3 *db, char **err)
+{
+	for (;;) {
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, err) != SQLITE_OK)
+			return -1;
+		int v = user_version(db);
+		if (v < 0 || v >= (int)ARRAY_LEN(migrations)) {
+			if (v < 0)
+				*err = sqlite3_mprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+			sqlite3_exec(db, v < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+			return v < 0 ? -1 : 0;
+		}
+		char *sql = sqlite3_mprintf("%s PRAGMA user_version = %d; COMMIT;", migrations[v], v + 1);
+		int rc = sql != NULL ? sqlite3_exec(db, sql, NULL, NULL, err) : SQLITE_NOMEM;
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK) {
+			if (*err == NULL)
+				*err = sqlite3_mprintf("out of memory");
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+}
+
 static int
 fail(struct cache *c, char **cause, const char *what)
 {
@@ -110,7 +169,8 @@ cache_open(const char *path, struct cache **out, char **cause)
 	char *err = NULL;
 	if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 	    NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+	    sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK ||
+	    migrate(c->db, &err) != 0) {
 		if (cause != NULL)
 			*cause = xasprintf("cannot set up cache '%s': %s", path,
 			    err != NULL ? err : "unknown error");
@@ -479,7 +539,9 @@ cache_state_rank(const char *state)
 	return -1;
 }
 
-#define MSG_COLS "seq, id, phone, out, type, text, state, reason, agent, time, automated"
+#define MSG_COLS "seq, id, phone, out, type, text, state, reason, agent, time, automated," \
+	" media_mime, media_name, media_caption, media_size, media_sha256, media_state," \
+	" media_error, media_code"
 
 static void
 msg_read(sqlite3_stmt *st, struct cache_msg *m)
@@ -495,6 +557,14 @@ msg_read(sqlite3_stmt *st, struct cache_msg *m)
 	m->agent = xstrdup(col_text(st, 8));
 	m->time = sqlite3_column_int64(st, 9);
 	m->automated = sqlite3_column_int(st, 10);
+	m->media_mime = xstrdup(col_text(st, 11));
+	m->media_name = xstrdup(col_text(st, 12));
+	m->media_caption = xstrdup(col_text(st, 13));
+	m->media_size = sqlite3_column_int64(st, 14);
+	m->media_sha256 = xstrdup(col_text(st, 15));
+	m->media_state = xstrdup(col_text(st, 16));
+	m->media_error = xstrdup(col_text(st, 17));
+	m->media_code = xstrdup(col_text(st, 18));
 }
 
 int
@@ -534,9 +604,14 @@ cache_msg_put(struct cache *c, const struct cache_msg *m, char **cause)
 	}
 	sqlite3_stmt *st = prep(c, have == 0 ?
 	    "UPDATE messages SET phone = ?1, out = ?2, type = ?3, text = ?4, state = ?5, reason = ?6,"
-	    " agent = ?7, time = ?8, automated = ?9 WHERE id = ?10" :
-	    "INSERT INTO messages(phone, out, type, text, state, reason, agent, time, automated, id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", cause);
+	    " agent = ?7, time = ?8, automated = ?9, media_mime = ?11, media_name = ?12,"
+	    " media_caption = ?13, media_size = ?14, media_sha256 = ?15, media_state = ?16,"
+	    " media_error = ?17, media_code = ?18 WHERE id = ?10" :
+	    "INSERT INTO messages(phone, out, type, text, state, reason, agent, time, automated, id,"
+	    " media_mime, media_name, media_caption, media_size, media_sha256, media_state,"
+	    " media_error, media_code)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    cause);
 	int r = -1;
 	if (st != NULL) {
 		bind_text(st, 1, m->phone);
@@ -549,6 +624,14 @@ cache_msg_put(struct cache *c, const struct cache_msg *m, char **cause)
 		sqlite3_bind_int64(st, 8, m->time);
 		sqlite3_bind_int(st, 9, m->automated);
 		bind_text(st, 10, m->id);
+		bind_text(st, 11, m->media_mime);
+		bind_text(st, 12, m->media_name);
+		bind_text(st, 13, m->media_caption);
+		sqlite3_bind_int64(st, 14, m->media_size);
+		bind_text(st, 15, m->media_sha256);
+		bind_text(st, 16, m->media_state);
+		bind_text(st, 17, m->media_error);
+		bind_text(st, 18, m->media_code);
 		r = run(c, st, cause, "store a message");
 	}
 	if (have == 0)
@@ -628,6 +711,32 @@ cache_msg_count(struct cache *c, const char *phone)
 }
 
 int
+cache_msg_media_step(struct cache *c, const char *phone, int64_t seq, int dir,
+    struct cache_msg *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = prep(c, dir < 0 ?
+	    "SELECT " MSG_COLS " FROM messages WHERE phone = ? AND seq < ? AND media_mime != ''"
+	    " ORDER BY seq DESC LIMIT 1" :
+	    "SELECT " MSG_COLS " FROM messages WHERE phone = ? AND seq > ? AND media_mime != ''"
+	    " ORDER BY seq LIMIT 1", cause);
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, phone);
+	sqlite3_bind_int64(st, 2, dir < 0 && seq <= 0 ? INT64_MAX : seq);
+	int rc = sqlite3_step(st), r;
+	if (rc == SQLITE_ROW) {
+		msg_read(st, out);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = 1;
+	else
+		r = fail(c, cause, "read a media message");
+	done(st);
+	return r;
+}
+
+int
 cache_customer_sends(struct cache *c, const char *agent, const char *customer, int64_t since,
     void (*fn)(void *arg, int out, int64_t t), void *arg, char **cause)
 {
@@ -688,6 +797,13 @@ cache_msg_release(struct cache_msg *m)
 	free(m->state);
 	free(m->reason);
 	free(m->agent);
+	free(m->media_mime);
+	free(m->media_name);
+	free(m->media_caption);
+	free(m->media_sha256);
+	free(m->media_state);
+	free(m->media_error);
+	free(m->media_code);
 	memset(m, 0, sizeof *m);
 }
 

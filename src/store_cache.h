@@ -50,6 +50,17 @@ struct cache_msg {
 	char   *agent;        /* "" for inbound */
 	int64_t time;
 	int     automated;
+	/* Media (docs/media.md); every string "" when the message has none
+	 * (media_mime "" means no media).  Customer-controlled: sanitise the
+	 * name and caption before showing them. */
+	char   *media_mime;
+	char   *media_name;   /* the sender's file name, as given */
+	char   *media_caption;
+	int64_t media_size;   /* bytes, 0 = not known yet */
+	char   *media_sha256; /* 64 hex digits once the hub stored it */
+	char   *media_state;  /* "pending" | "ready" | "refused" ("" = ready) */
+	char   *media_error;  /* pending: last download failure; refused: the sentence */
+	char   *media_code;   /* refused: "media.type" | "media.size" */
 };
 
 struct cache_filter {
@@ -58,7 +69,9 @@ struct cache_filter {
 	const char *search;   /* NULL = any; matched against name, phone, preview */
 };
 
-/* Opens (creating) the cache at path (":memory:" for tests).  0 / -1. */
+/* Opens (creating) the cache at path (":memory:" for tests), bringing an
+ * older file's schema up to date (PRAGMA user_version counts the
+ * migrations applied).  0 / -1. */
 int  cache_open(const char *path, struct cache **out, char **cause);
 void cache_close(struct cache *c);               /* NULL ok */
 
@@ -103,6 +116,11 @@ int  cache_msg_state(struct cache *c, const char *id, const char *state, const c
 int  cache_msg_page(struct cache *c, const char *phone, int64_t before, int limit,
                     struct cache_msg **out, size_t *n, char **cause);
 long cache_msg_count(struct cache *c, const char *phone);
+/* The media message of phone nearest to seq in direction dir (-1 older,
+ * +1 newer, strictly; seq 0 with dir -1 = the newest): 0 found, 1 none,
+ * -1 error. */
+int  cache_msg_media_step(struct cache *c, const char *phone, int64_t seq, int dir,
+                          struct cache_msg *out, char **cause);
 /* The rows the agent limits need for one customer, in time order: the
  * customer's inbound messages (out 0) and agent's own non-automated
  * messages to them (out 1), from since on. */

@@ -27,6 +27,7 @@
 #include "console_app.h"
 #include "sanitize.h"
 #include "status.h"
+#include "ui/preview.h"
 #include "ui/tui_int.h"
 #include "util.h"
 
@@ -223,6 +224,7 @@ static void
 tui_free(struct tui *t)
 {
 	app_release(&t->app);
+	tui_media_release(t);
 	composer_release(&t->comp);
 	composer_release(&t->prompt);
 	composer_release(&t->pick_filter);
@@ -311,6 +313,7 @@ tui_main(const char *link, const char *name, const struct tui_opts *o)
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	mouseinterval(0);
 	color_setup(t);
+	t->pv_mode = (int)preview_detect(NULL);
 	int64_t st2 = mono_ns();
 	/* Paint from the cache before the network exists. */
 	tui_paint(t);

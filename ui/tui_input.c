@@ -244,6 +244,22 @@ do_send(struct tui *t)
 	if (c == NULL || composer_empty(&t->comp))
 		return;
 	const char *text = composer_text(&t->comp);
+	/* ":attach PATH [caption]" typed in the composer attaches a file. */
+	if (strncmp(text, ":attach ", 8) == 0) {
+		struct cmdline cl;
+		const char *why;
+		if (cmdline_parse(text + 1, &cl, &why) != 0) {
+			tui_message(t, 1, "%s", why);
+			return;
+		}
+		tui_media_attach(t, cl.arg1, cl.arg2);
+		cmdline_release(&cl);
+		if (t->upload != NULL) {
+			composer_clear(&t->comp);
+			t->scroll = 0;
+		}
+		return;
+	}
 	int64_t now = now_s();
 	struct send_decision d;
 	session_decide(&t->app.sess, c->phone, text, now, &d);
@@ -314,6 +330,7 @@ run_editor(struct tui *t)
 	}
 	unlink(path);
 	clearok(stdscr, TRUE);
+	t->npix_last = -1;       /* the screen is wiped: images again */
 	t->dirty = 1;
 }
 
@@ -396,6 +413,9 @@ run_command(struct tui *t, const char *line)
 		t->dirty = 1;
 		break;
 	}
+	case CMD_ATTACH:
+		tui_media_attach(t, c.arg1, c.arg2);
+		break;
 	case CMD_HELP: {
 		char **lines;
 		size_t n;
@@ -438,6 +458,7 @@ act(struct tui *t, enum action a)
 		break;
 	case ACT_REDRAW:
 		clearok(stdscr, TRUE);
+		t->npix_last = -1;
 		break;
 	case ACT_NEXT_CHAT:
 		select_index(t, t->sel + 1);
@@ -528,6 +549,14 @@ act(struct tui *t, enum action a)
 		break;
 	case ACT_SCROLL_END:
 		t->scroll = 0;
+		break;
+	case ACT_MEDIA_SAVE:
+	case ACT_MEDIA_OPEN:
+		tui_media_save(t, a == ACT_MEDIA_OPEN);
+		break;
+	case ACT_MEDIA_PREV:
+	case ACT_MEDIA_NEXT:
+		tui_media_step(t, a == ACT_MEDIA_PREV ? -1 : 1);
 		break;
 	case ACT_SEND:
 		do_send(t);
@@ -733,6 +762,7 @@ key(struct tui *t, int k)
 	}
 	if (k == CK_RESIZE) {
 		t->dirty = 1;
+		t->npix_last = -1;
 		return;
 	}
 	if (t->msg != NULL && t->mode == M_NORMAL && !t->msg_err) {

@@ -19,6 +19,23 @@
 #define NPEND 32
 
 enum mode { M_NORMAL, M_PROMPT, M_POPUP, M_PICKER };
+
+#define NPREVIEW 16
+
+struct preview;
+struct sniff;
+
+/* One rendered preview, kept per (digest, box) so a repaint reuses it. */
+struct tui_preview {
+	char    sha[65];
+	int     cols, rows;         /* the box asked for */
+	struct preview *p;          /* symbols: NULL when it could not be rendered */
+	char   *seq;                /* kitty/sixel: the image's escape sequence */
+	size_t  seqlen;
+	int     pcols, prows;       /* kitty/sixel: the cells it covers */
+	char   *err;                /* why not */
+	unsigned stamp;             /* paint that last used it */
+};
 enum prompt_kind { P_COMMAND, P_SEARCH };
 
 struct pending {
@@ -70,6 +87,19 @@ struct tui {
 	size_t npick;
 	int    pick_sel, pick_templates;
 	struct composer pick_filter;
+	/* media */
+	char  *media_sel;        /* id of the selected media message, NULL = newest */
+	char  *media_sel_phone;  /* the chat that selection belongs to */
+	char  *media_shown;      /* the selection as last painted (selection or newest) */
+	struct tui_preview pv[NPREVIEW];
+	int    pv_mode;          /* enum preview_mode */
+	unsigned pv_tick;        /* paints, for the preview slots' LRU */
+	/* kitty/sixel: where this paint left room for images (drawn after
+	 * curses' refresh), and what the last paint drew */
+	struct { int y, x; const struct tui_preview *s; } pix[NPREVIEW], pix_last[NPREVIEW];
+	int    npix, npix_last;
+	struct sniff *sniff;     /* libmagic, loaded at the first :attach */
+	char  *upload;           /* the upload in progress: its status line, or NULL */
 	int    dirty;
 	int    painted;          /* paints so far */
 	int64_t frame_ns;        /* a frame arrived and is not on screen yet */
@@ -106,6 +136,33 @@ struct cache_filter tui_list_filter(const struct tui *t);
 /* The selected chat among the rows on screen, or NULL. */
 const struct cache_chat *tui_sel_chat(const struct tui *t);
 void tui_set_sel_phone(struct tui *t, const char *phone);
+
+/* tui_media.c */
+/* The preview of image message m for a box of cols x rows cells: the
+ * rendered preview, or NULL with *note saying why there is none yet
+ * ("fetching the image…", the decoder's error).  Starts the fetch when the
+ * file is not cached.  Valid until the next paint. */
+const struct preview *tui_preview_get(struct tui *t, const struct cache_msg *m, int cols, int rows,
+                                      const char **note);
+/* kitty/sixel: the slot of image message m for cols x rows cells once its
+ * sequence is ready (else NULL, *note as above). */
+const struct tui_preview *tui_preview_pixels(struct tui *t, const struct cache_msg *m, int cols,
+                                             int rows, const char **note);
+/* kitty/sixel: writes the images this paint made room for, after
+ * curses' refresh (only when something moved). */
+void tui_preview_flush(struct tui *t);
+/* The colour pair (extended: may exceed 255) for a preview cell's colours. */
+int  tui_preview_pair(const struct tui *t, int fg, int bg);
+/* The media message `s`/`o` act on in the selected chat: the selection,
+ * else the newest.  0 found (release with cache_msg_release), 1 none. */
+int  tui_media_selected(struct tui *t, struct cache_msg *out);
+/* Moves the selection to the previous (dir -1) / next (+1) media message. */
+void tui_media_step(struct tui *t, int dir);
+/* `s` (open 0) and `o` (open 1). */
+void tui_media_save(struct tui *t, int open);
+/* `:attach PATH [caption]`: checks, uploads with a progress bar, sends. */
+void tui_media_attach(struct tui *t, const char *path, const char *caption);
+void tui_media_release(struct tui *t);
 
 /* tui_input.c */
 /* Reads every pending key and mouse event and acts on them. */

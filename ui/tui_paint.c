@@ -21,6 +21,7 @@
 #include "format.h"
 #include "sanitize.h"
 #include "status.h"
+#include "ui/preview.h"
 #include "ui/tui_int.h"
 #include "util.h"
 
@@ -322,6 +323,9 @@ struct cline {
 	size_t  nspans;
 	size_t  base;           /* offset of text within that plain text */
 	struct fmt_span *own;   /* spans this line frees (the message's first line) */
+	const struct preview *pv;   /* a row of an image preview (not owned) */
+	int     pv_row;
+	const struct tui_preview *pix;  /* kitty/sixel: the first row of the image's room */
 };
 
 static void
@@ -364,6 +368,83 @@ fmt_attr(const struct tui *t, unsigned flags)
 	return a;
 }
 
+/* An image's preview rows (or a note while there is none), at most 40
+ * columns by 12 rows within the pane. */
+static void
+preview_lines(struct tui *t, const struct cache_msg *m, int w, struct cline **v, size_t *k,
+    size_t *cap, int indent)
+{
+	int cols = w < 40 ? w : 40, rows = 12;
+	const char *note = NULL;
+	if (t->pv_mode == PREVIEW_SIXEL || t->pv_mode == PREVIEW_KITTY) {
+		/* Blank lines for curses; the picture goes there after refresh. */
+		const struct tui_preview *s = tui_preview_pixels(t, m, cols, rows, &note);
+		if (s == NULL && t->pv_mode == PREVIEW_SYMBOLS)
+			goto symbols;           /* the terminal had no pixels after all */
+		if (s == NULL) {
+			if (note != NULL)
+				cline_push(v, k, cap, text_sanitize_line(note, strlen(note)),
+				    tui_pair(t, CP_DIM), indent);
+			return;
+		}
+		for (int r = 0; r < s->prows; r++) {
+			struct cline *l = cline_push(v, k, cap, xstrdup(""), 0, indent);
+			if (r == 0)
+				l->pix = s;
+		}
+		return;
+	}
+symbols:;
+	const struct preview *p = tui_preview_get(t, m, cols, rows, &note);
+	if (p == NULL) {
+		if (note != NULL)
+			cline_push(v, k, cap, text_sanitize_line(note, strlen(note)),
+			    tui_pair(t, CP_DIM), indent);
+		return;
+	}
+	for (int r = 0; r < p->rows; r++) {
+		struct cline *l = cline_push(v, k, cap, xstrdup(""), 0, indent);
+		l->pv = p;
+		l->pv_row = r;
+	}
+}
+
+/*
+ * A media message's lines: "[image] cat.png  1.2 kB" (the name is the
+ * customer's: sanitised to one line), its state while the hub has not got
+ * the file or refused it, and an image's preview once it is cached.  The
+ * selected media message (`s`, `o`) is marked with '>' and reverse video.
+ */
+static void
+render_media(struct tui *t, const struct cache_msg *m, int w, struct cline **v, size_t *k,
+    size_t *cap)
+{
+	char size[16];
+	int indent = m->out ? 4 : 2;
+	int sel = t->media_shown != NULL && strcmp(t->media_shown, m->id) == 0;
+	const char *kind = console_media_kind(m->media_mime, m->type);
+	char *raw = xasprintf("%s[%s] %s%s%s", sel ? "> " : "", kind, m->media_name,
+	    *m->media_name != '\0' ? "  " : "", console_human_size(m->media_size, size));
+	char *line = text_sanitize_line(raw, strlen(raw));
+	free(raw);
+	cline_push(v, k, cap, line, A_BOLD | (sel ? A_REVERSE : 0), indent);
+	char *st = console_media_state_line(m->media_state, m->media_error, m->media_code);
+	if (st != NULL) {
+		char *clean = text_sanitize_line(st, strlen(st));
+		free(st);
+		int refused = m->media_state != NULL && strcmp(m->media_state, "refused") == 0;
+		struct wrap_line *wl;
+		size_t nw = console_wrap(clean, w - indent - 1, &wl);
+		for (size_t j = 0; j < nw; j++)
+			cline_push(v, k, cap, xstrndup(clean + wl[j].start, wl[j].len),
+			    refused ? tui_pair(t, CP_ERROR) | A_BOLD : tui_pair(t, CP_DIM), indent);
+		free(wl);
+		free(clean);
+		return;
+	}
+	preview_lines(t, m, w - indent - 1, v, k, cap, indent);
+}
+
 /* Renders messages (oldest first) into lines for width w. */
 static struct cline *
 render_messages(struct tui *t, const struct cache_msg *m, size_t n, int w, size_t *nl,
@@ -397,7 +478,8 @@ render_messages(struct tui *t, const struct cache_msg *m, size_t n, int w, size_
 				who = xasprintf("%s  >> %s  [%s]", hhmm, by, st);
 			ha = strcmp(st, "failed") == 0 ? tui_pair(t, CP_ERROR) | A_BOLD : tui_pair(t, CP_DIM);
 		}
-		if (strcmp(m[i].type, "text") != 0) {
+		if (strcmp(m[i].type, "text") != 0 &&
+		    (m[i].media_mime == NULL || *m[i].media_mime == '\0')) {
 			char *x = xasprintf("%s  (%s)", who, m[i].type);
 			free(who);
 			who = x;
@@ -405,8 +487,17 @@ render_messages(struct tui *t, const struct cache_msg *m, size_t n, int w, size_
 		char *clean = text_sanitize_line(who, strlen(who));
 		free(who);
 		cline_push(&v, &k, &cap, clean, ha, m[i].out ? 2 : 0);
-		/* Body: sanitised, formatting parsed, wrapped. */
-		char *body = text_sanitize(m[i].text, strlen(m[i].text));
+		if (m[i].media_mime != NULL && *m[i].media_mime != '\0')
+			render_media(t, &m[i], w, &v, &k, &cap);
+		/* Body: sanitised, formatting parsed, wrapped.  A media
+		 * message's caption is its body when it has no text. */
+		const char *raw = *m[i].text == '\0' && m[i].media_caption != NULL ?
+		    m[i].media_caption : m[i].text;
+		if (*raw == '\0' && m[i].media_mime != NULL && *m[i].media_mime != '\0') {
+			cline_push(&v, &k, &cap, xstrdup(""), 0, 0);
+			continue;
+		}
+		char *body = text_sanitize(raw, strlen(raw));
 		char *plain = NULL;
 		struct fmt_span *spans = NULL;
 		size_t nspans = 0;
@@ -447,6 +538,23 @@ render_messages(struct tui *t, const struct cache_msg *m, size_t n, int w, size_
 static void
 draw_cline(struct tui *t, int y, int x, int w, const struct cline *l)
 {
+	if (l->pix != NULL && t->npix < NPREVIEW) {
+		t->pix[t->npix].y = y;
+		t->pix[t->npix].x = x + l->indent;
+		t->pix[t->npix].s = l->pix;
+		t->npix++;
+		return;
+	}
+	if (l->pv != NULL) {
+		for (int c = 0; c < l->pv->cols && l->indent + c < w; c++) {
+			const struct preview_cell *cell = preview_cell(l->pv, c, l->pv_row);
+			int pair = tui_preview_pair(t, cell->fg_index, cell->bg_index);
+			attr_set(A_NORMAL, 0, &pair);
+			mvaddstr(y, x + l->indent + c, cell->glyph);
+		}
+		attrset(A_NORMAL);
+		return;
+	}
 	size_t nspans = l->nspans;
 	if (l->spans == NULL || nspans == 0) {
 		tui_put(y, x + l->indent, w - l->indent, l->text, l->attr);
@@ -508,6 +616,14 @@ paint_conv(struct tui *t)
 				first_unread = i;
 				break;
 			}
+	}
+	/* The media message s and o act on, marked on screen. */
+	struct cache_msg sel;
+	free(t->media_shown);
+	t->media_shown = NULL;
+	if (tui_media_selected(t, &sel) == 0) {
+		t->media_shown = xstrdup(sel.id);
+		cache_msg_release(&sel);
 	}
 	size_t nl;
 	struct cline *lines = render_messages(t, m, n, r.w, &nl, first_unread);
@@ -726,6 +842,8 @@ tui_paint(struct tui *t)
 		return;
 	}
 	list_reload(t);
+	t->pv_tick++;
+	t->npix = 0;
 	paint_title(t);
 	paint_banner(t);
 	paint_list(t);
@@ -752,6 +870,8 @@ tui_paint(struct tui *t)
 	} else
 		curs_set(0);
 	refresh();
+	if (t->mode == M_NORMAL)
+		tui_preview_flush(t);
 	t->dirty = 0;
 	bench_note(t);
 }

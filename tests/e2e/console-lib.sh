@@ -4,7 +4,8 @@
 #   desk_start                start_desk (hub + wadesk-sim) as in lib.sh
 #   hub_stop [-9] / hub_start stop the hub (SIGTERM, or SIGKILL) / restart it
 #   console NAME LINK AGENT   a console in tmux window NAME, 140x40, with its
-#                            own XDG directories ($T/c-NAME)
+#                            own XDG directories ($T/c-NAME); extra
+#                            VAR=VALUE words for its environment in $CONSOLE_ENV
 #   screen NAME               the window's text (capture-pane -p)
 #   wait_screen SECS NAME RE  until the window shows RE (grep -E)
 #   keys NAME KEYS...         tmux send-keys; text NAME TEXT sends it literally
@@ -50,7 +51,7 @@ fail() {
 console() {
 	name=$1 link=$2 agent=$3
 	mkdir -p "$T/c-$name"
-	cmd="env HOME=$T/c-$name XDG_CONFIG_HOME=$T/c-$name/config XDG_DATA_HOME=$T/c-$name/data TERM=screen-256color $WADESK --link '$link' --name $agent"
+	cmd="env HOME=$T/c-$name XDG_CONFIG_HOME=$T/c-$name/config XDG_DATA_HOME=$T/c-$name/data TERM=screen-256color ${CONSOLE_ENV:-} $WADESK --link '$link' --name $agent"
 	if tm has-session 2>/dev/null; then
 		tm new-window -d -n "$name" "$cmd; echo EXIT=\$?; sleep 60"
 	else

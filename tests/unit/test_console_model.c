@@ -238,6 +238,43 @@ test_misc(void **state)
 	assert_true(console_fuzzy("tha", "thanks") > console_fuzzy("tha", "t h a"));
 }
 
+static void
+test_media_words(void **state)
+{
+	(void)state;
+	char b[16];
+	assert_string_equal(console_human_size(0, b), "?");
+	assert_string_equal(console_human_size(512, b), "512 B");
+	assert_string_equal(console_human_size(1234, b), "1.2 kB");
+	assert_string_equal(console_human_size(1200000, b), "1.2 MB");
+	assert_string_equal(console_human_size(999999, b), "1.0 MB");
+	assert_string_equal(console_human_size(100000000, b), "100.0 MB");
+	assert_string_equal(console_media_kind("application/pdf", "file"), "document");
+	assert_string_equal(console_media_kind("image/png", "image"), "image");
+	assert_string_equal(console_media_kind("audio/mpeg3", "audio"), "audio");
+	assert_string_equal(console_media_kind("video/mp4", "video"), "video");
+	assert_string_equal(console_media_kind("audio/ogg", "audio"), "audio");
+	assert_string_equal(console_media_kind("application/zip", "file"), "document");
+	assert_string_equal(console_media_kind("", "sticker"), "sticker");
+	assert_null(console_media_state_line("ready", NULL, NULL));
+	assert_null(console_media_state_line("", NULL, NULL));
+	char *s = console_media_state_line("pending", "HTTP 503 (attempt 2; next try 10:14:05)", NULL);
+	assert_string_equal(s, "HTTP 503 (attempt 2; next try 10:14:05)");
+	free(s);
+	s = console_media_state_line("pending", "", NULL);
+	assert_string_equal(s, "downloading\u2026");
+	free(s);
+	s = console_media_state_line("refused", "is an ELF executable, not a PDF", "media.type");
+	assert_string_equal(s, "refused (media.type): is an ELF executable, not a PDF");
+	free(s);
+	s = console_progress(50, 200, 10);
+	assert_string_equal(s, "[##........]  25%  50 B of 200 B");
+	free(s);
+	s = console_progress(7, 0, 4);
+	assert_string_equal(s, "[....]  7 B");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -250,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_composer),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_misc),
+		cmocka_unit_test(test_media_words),
 	};
 	return cmocka_run_group_tests_name("console_model", tests, NULL, NULL);
 }

@@ -85,6 +85,40 @@ test_history_json(void **state)
 	assert_false(json_object_get_boolean(x));
 	assert_true(json_object_object_get_ex(out, "time", &x));
 	assert_string_equal(json_object_get_string(x), "2026-11-25T12:30:50Z");
+	assert_false(json_object_object_get_ex(out, "media", &x));
+	json_object_put(arr);
+	free(s);
+}
+
+static void
+test_history_json_media(void **state)
+{
+	(void)state;
+	struct cache_msg v[1] = {
+		{ .id = (char *)"3", .phone = (char *)"911", .out = 0, .type = (char *)"file",
+		  .text = (char *)"", .state = (char *)"", .reason = (char *)"", .agent = (char *)"",
+		  .time = 1795609843, .media_mime = (char *)"application/pdf",
+		  .media_name = (char *)"a\"b.pdf", .media_caption = (char *)"invoice",
+		  .media_size = 1234, .media_sha256 = (char *)"", .media_state = (char *)"refused",
+		  .media_error = (char *)"is an ELF executable", .media_code = (char *)"media.type" },
+	};
+	char *s = cjson_history(v, 1);
+	json_object *arr = json_tokener_parse(s), *x, *md;
+	assert_non_null(arr);
+	json_object *o = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(o, "media", &md));
+	assert_true(json_object_object_get_ex(md, "mime", &x));
+	assert_string_equal(json_object_get_string(x), "application/pdf");
+	assert_true(json_object_object_get_ex(md, "name", &x));
+	assert_string_equal(json_object_get_string(x), "a\"b.pdf");
+	assert_true(json_object_object_get_ex(md, "size", &x));
+	assert_int_equal(json_object_get_int64(x), 1234);
+	assert_true(json_object_object_get_ex(md, "sha256", &x));
+	assert_null(x);
+	assert_true(json_object_object_get_ex(md, "state", &x));
+	assert_string_equal(json_object_get_string(x), "refused");
+	assert_true(json_object_object_get_ex(md, "code", &x));
+	assert_string_equal(json_object_get_string(x), "media.type");
 	json_object_put(arr);
 	free(s);
 }
@@ -112,6 +146,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chats_json),
 		cmocka_unit_test(test_history_json),
+		cmocka_unit_test(test_history_json_media),
 		cmocka_unit_test(test_qr),
 	};
 	return cmocka_run_group_tests_name("console_output", tests, NULL, NULL);

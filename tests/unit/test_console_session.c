@@ -390,6 +390,91 @@ test_session_gap(void **state)
 	free(shm);
 }
 
+/* A media message event lands in the cache with its media; a media send
+ * is decided as media (sandbox, window) and carries its media object. */
+static void
+test_session_media(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct cache *c;
+	assert_int_equal(cache_open(":memory:", &c, NULL), 0);
+	struct session s;
+	session_init(&s, "tok", "ravi", &hooks, &r);
+	session_set_cache(&s, c);
+	session_open(&s);
+	welcome(&s, 0);
+	int64_t now = now_s();
+	ev_contact(&s, 1, "911", "Notifying agent", now - 100);
+	struct proto_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_EVENT;
+	m.n = 2;
+	m.t = now - 100;
+	m.kind = PROTO_EV_MESSAGE;
+	m.message.id = "in1";
+	m.message.phone = "911";
+	m.message.direction = "in";
+	m.message.type = "image";
+	m.message.text = "";
+	m.message.time = now - 100;
+	m.message.media.mime = "image/png";
+	m.message.media.filename = "cat.png";
+	m.message.media.caption = "my cat";
+	m.message.media.state = "pending";
+	m.message.media.error = "not downloaded yet: HTTP 503";
+	feed(&s, &m);
+	struct cache_msg g;
+	assert_int_equal(cache_msg_get(c, "in1", &g, NULL), 0);
+	assert_string_equal(g.media_mime, "image/png");
+	assert_string_equal(g.media_name, "cat.png");
+	assert_string_equal(g.media_state, "pending");
+	assert_string_equal(g.media_error, "not downloaded yet: HTTP 503");
+	cache_msg_release(&g);
+	struct cache_chat ch;
+	assert_int_equal(cache_chat_get(c, "911", &ch, NULL), 0);
+	assert_string_equal(ch.preview, "[image] cat.png my cat");
+	cache_chat_release(&ch);
+	/* Stored: the same message again, ready. */
+	m.n = 3;
+	m.message.media.state = "ready";
+	m.message.media.error = NULL;
+	m.message.media.size = 68;
+	m.message.media.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	feed(&s, &m);
+	assert_int_equal(cache_msg_get(c, "in1", &g, NULL), 0);
+	assert_string_equal(g.media_state, "ready");
+	assert_string_equal(g.media_error, "");
+	assert_int_equal(g.media_size, 68);
+	cache_msg_release(&g);
+	struct send_decision d;
+	session_decide_kind(&s, "911", SEND_MEDIA, "look", "application/pdf", now, &d);
+	assert_int_equal(d.result, SEND_SESSION);
+	decision_release(&d);
+	session_decide_kind(&s, "999", SEND_MEDIA, NULL, "application/pdf", now, &d);
+	assert_string_equal(d.code, "media.session_only");
+	decision_release(&d);
+	s.sandbox = 1;
+	session_decide_kind(&s, "911", SEND_MEDIA, NULL, "application/pdf", now, &d);
+	assert_string_equal(d.code, "sandbox.text_only");
+	decision_release(&d);
+	s.sandbox = 0;
+	struct proto_media md = { .mime = "application/pdf",
+		.url = "/v1/media/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		.filename = "a.pdf", .caption = "here", .size = 10,
+		.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+	buf_reset(&r.sent);
+	assert_non_null(session_send_media(&s, "911", &md));
+	assert_non_null(strstr(r.sent.data, "\"type\":\"send\""));
+	assert_non_null(strstr(r.sent.data, "\"media\":{"));
+	assert_non_null(strstr(r.sent.data, "\"filename\":\"a.pdf\""));
+	session_release(&s);
+	cache_close(c);
+	buf_free(&r.sent);
+	free(r.bye_code);
+	free(r.reply_code);
+}
+
 int
 main(void)
 {
@@ -397,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_session_flow),
 		cmocka_unit_test(test_session_limits_decide),
 		cmocka_unit_test(test_session_gap),
+		cmocka_unit_test(test_session_media),
 	};
 	return cmocka_run_group_tests_name("console_session", tests, NULL, NULL);
 }

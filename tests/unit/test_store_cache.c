@@ -311,6 +311,101 @@ test_two_writers(void **state)
 	free(path);
 }
 
+/* Media fields survive a put/get, a page, and an update in place. */
+static void
+test_media(void **state)
+{
+	(void)state;
+	struct cache *c = open_mem();
+	struct cache_msg m = { .id = (char *)"7", .phone = (char *)"911", .type = (char *)"file",
+		.text = (char *)"", .time = 100, .media_mime = (char *)"application/pdf",
+		.media_name = (char *)"../../.bashrc", .media_caption = (char *)"the invoice",
+		.media_state = (char *)"pending", .media_error = (char *)"HTTP 503 (attempt 1)" };
+	assert_int_equal(cache_msg_put(c, &m, NULL), 0);
+	struct cache_msg t = { .id = (char *)"8", .phone = (char *)"911", .type = (char *)"text",
+		.text = (char *)"hello", .time = 101 };
+	assert_int_equal(cache_msg_put(c, &t, NULL), 0);
+	struct cache_msg g;
+	assert_int_equal(cache_msg_get(c, "7", &g, NULL), 0);
+	assert_string_equal(g.media_mime, "application/pdf");
+	assert_string_equal(g.media_name, "../../.bashrc");
+	assert_string_equal(g.media_caption, "the invoice");
+	assert_string_equal(g.media_state, "pending");
+	assert_string_equal(g.media_error, "HTTP 503 (attempt 1)");
+	assert_string_equal(g.media_sha256, "");
+	assert_int_equal(g.media_size, 0);
+	cache_msg_release(&g);
+	/* The hub's next event: stored. */
+	m.media_state = (char *)"ready";
+	m.media_error = (char *)"";
+	m.media_size = 1234;
+	m.media_sha256 = (char *)"ab12";
+	assert_int_equal(cache_msg_put(c, &m, NULL), 0);
+	struct cache_msg *v;
+	size_t n;
+	assert_int_equal(cache_msg_page(c, "911", 0, 10, &v, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "7");
+	assert_string_equal(v[0].media_state, "ready");
+	assert_int_equal(v[0].media_size, 1234);
+	assert_string_equal(v[0].media_sha256, "ab12");
+	assert_string_equal(v[1].media_mime, "");
+	cache_msgs_free(v, n);
+	/* Stepping between media messages skips text. */
+	assert_int_equal(cache_msg_media_step(c, "911", 0, -1, &g, NULL), 0);
+	assert_string_equal(g.id, "7");
+	int64_t seq = g.seq;
+	cache_msg_release(&g);
+	assert_int_equal(cache_msg_media_step(c, "911", seq, -1, &g, NULL), 1);
+	assert_int_equal(cache_msg_media_step(c, "911", seq, 1, &g, NULL), 1);
+	assert_int_equal(cache_msg_media_step(c, "911", seq - 1, 1, &g, NULL), 0);
+	assert_string_equal(g.id, "7");
+	cache_msg_release(&g);
+	cache_close(c);
+}
+
+/* A file from before the media columns is migrated on open and keeps its rows. */
+static void
+test_migration(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/wadesk-cache-test.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	char *cmd = xasprintf("sqlite3 '%s' \"CREATE TABLE messages(seq INTEGER PRIMARY KEY,"
+	    " id TEXT NOT NULL UNIQUE, phone TEXT NOT NULL, out INTEGER NOT NULL, type TEXT NOT NULL"
+	    " DEFAULT 'text', text TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT '',"
+	    " reason TEXT NOT NULL DEFAULT '', agent TEXT NOT NULL DEFAULT '', time INTEGER NOT NULL,"
+	    " automated INTEGER NOT NULL DEFAULT 0);"
+	    " INSERT INTO messages(id, phone, out, text, time) VALUES ('1', '911', 0, 'old', 5);\"", path);
+	int rc = system(cmd);
+	free(cmd);
+	if (rc != 0) {
+		unlink(path);
+		skip();
+	}
+	struct cache *c;
+	char *cause = NULL;
+	assert_int_equal(cache_open(path, &c, &cause), 0);
+	struct cache_msg g;
+	assert_int_equal(cache_msg_get(c, "1", &g, NULL), 0);
+	assert_string_equal(g.text, "old");
+	assert_string_equal(g.media_mime, "");
+	cache_msg_release(&g);
+	cache_close(c);
+	/* Opening again runs nothing twice. */
+	assert_int_equal(cache_open(path, &c, &cause), 0);
+	cache_close(c);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+}
+
 int
 main(void)
 {
@@ -320,6 +415,8 @@ main(void)
 		cmocka_unit_test(test_agent_sends),
 		cmocka_unit_test(test_meta_canned_templates),
 		cmocka_unit_test(test_two_writers),
+		cmocka_unit_test(test_media),
+		cmocka_unit_test(test_migration),
 	};
 	return cmocka_run_group_tests_name("store_cache", tests, NULL, NULL);
 }
