@@ -8,7 +8,7 @@
  * store with the type recorded when they were stored (sniffed, never the
  * sender's word), `X-Content-Type-Options: nosniff`, and an immutable
  * cache lifetime with the digest as ETag: the bytes under a name never
- * change.  An upload streams into a mediastore writer (never whole in
+ * change, so an If-None-Match naming the digest is answered 304 at once.  An upload streams into a mediastore writer (never whole in
  * memory), is sniffed again once complete, and only then committed.
  */
 #include <stdio.h>
@@ -125,6 +125,46 @@ pct_decode(char *s)
 	*o = '\0';
 }
 
+/*
+ * 1 when the client already holds these bytes: If-None-Match names the
+ * digest (its ETag, in any of the header's forms: "SHA", W/"SHA", a list)
+ * or is `*`.  The content under a digest never changes, so that is all a
+ * revalidation needs.
+ */
+static int
+not_modified(struct lws *wsi, const char *sha)
+{
+	char inm[1024];
+	if (lws_hdr_copy(wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH) <= 0)
+		return 0;
+	const char *p = inm;
+	while (*p == ' ')
+		p++;
+	return strcmp(p, "*") == 0 || strstr(inm, sha) != NULL;
+}
+
+/* 304 with the headers a 200 would carry about caching (RFC 9110 §15.4.5);
+ * no body.  0 or -1, what the HTTP callback returns. */
+static int
+answer_304(struct lws *wsi, const char *sha, int public)
+{
+	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+	char etag[MEDIASTORE_HEX_LEN + 3];
+	const char *cc = public ? "public, max-age=31536000, immutable"
+	                        : "private, max-age=31536000, immutable";
+	snprintf(etag, sizeof etag, "\"%s\"", sha);
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_NOT_MODIFIED, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"etag:", (const unsigned char *)etag,
+	                                (int)strlen(etag), &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+	                                (const unsigned char *)cc, (int)strlen(cc), &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+	                                (const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int
 serve(struct hub_media_ctx *c, struct lws *wsi, const char *sha, const char *mime,
       const char *name, int public, int *lws_rc, struct hub_media_answer *a)
@@ -134,6 +174,11 @@ serve(struct hub_media_ctx *c, struct lws *wsi, const char *sha, const char *mim
 		free(path);
 		answer(a, 404, "not_found", "no such media");
 		return 1;
+	}
+	if (not_modified(wsi, sha)) {
+		free(path);
+		*lws_rc = answer_304(wsi, sha, public);
+		return 0;
 	}
 	struct buf h = {0};
 	buf_printf(&h, "X-Content-Type-Options: nosniff\r\nCache-Control: %s, max-age=31536000, "

@@ -4,7 +4,8 @@
 # by a customer are committed pending, downloaded by the hub, sniffed and
 # kept: a console (`wadesk tail --json`) sees pending then ready with the
 # sha256, and GET /v1/media/SHA256 gives the exact bytes with the token,
-# 401 without.  A renamed ELF is refused (media.type), a file over its cap
+# 401 without, 304 to an If-None-Match naming the digest (also on the
+# public URL).  A renamed ELF is refused (media.type), a file over its cap
 # (media.size); the provider's URL gone after the download does not matter;
 # a download failing twice then succeeds; a hub killed mid-download resumes
 # the job after its restart.  Outbound: an upload with curl(1) then a send
@@ -150,6 +151,20 @@ grep -qi '^content-type: application/pdf' "$T/hdrs" || fail "no Content-Type: $(
 grep -qi '^x-content-type-options: nosniff' "$T/hdrs" || fail "no nosniff header"
 grep -qi "^etag: \"$(msha 1)\"" "$T/hdrs" || fail "no ETag"
 grep -qi '^cache-control: .*immutable' "$T/hdrs" || fail "no immutable Cache-Control"
+# revalidation: the ETag is the digest and the bytes never change -> 304, no body
+st=$(curl -s -D "$T/h304" -o "$T/b304" -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H "If-None-Match: \"$(msha 1)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 304 ] || fail "If-None-Match with the ETag gave $st, not 304"
+[ ! -s "$T/b304" ] || fail "a 304 carried a body"
+grep -qi "^etag: \"$(msha 1)\"" "$T/h304" || fail "the 304 has no ETag: $(cat "$T/h304")"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H 'If-None-Match: W/"x", *' "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 304 ] || [ "$st" = 200 ] || fail "If-None-Match with a list gave $st"
+st=$(curl -s -o "$T/b200" -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H "If-None-Match: \"$(msha 2)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 200 ] && [ -s "$T/b200" ] || fail "If-None-Match with another digest gave $st"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: \"$(msha 1)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 401 ] || fail "If-None-Match without a token gave $st, not 401"
 st=$(get_media 0000000000000000000000000000000000000000000000000000000000000000 "$T/got" "$AGENT_TOKEN")
 [ "$st" = 404 ] || fail "unknown hash gave $st"
 st=$(get_media "../../wadesk.db" "$T/got" "$AGENT_TOKEN")
@@ -315,6 +330,8 @@ curl -s -D "$T/phdrs" -o "$T/pub" "$PUB"
 cmp -s "$T/pub" "$T/www/invoice.pdf" || fail "the public URL does not give the bytes"
 grep -qi '^content-disposition: attachment; filename="Invoice 7.pdf"' "$T/phdrs" ||
 	fail "no Content-Disposition: $(cat "$T/phdrs")"
+st=$(curl -s -o "$T/pub304" -w '%{http_code}' -H "If-None-Match: \"$USHA\"" "$PUB")
+[ "$st" = 304 ] && [ ! -s "$T/pub304" ] || fail "If-None-Match on the public URL gave $st"
 # an image goes out as type image with its caption (Gupshup's file type has none)
 st=$(up "$T/www/photo.jpg" image/jpeg "$AGENT_TOKEN")
 [ "$st" = 201 ] || fail "JPEG upload gave $st"
