@@ -326,13 +326,20 @@ case "$PUB" in
 */v1/public/$USHA/Invoice%207.pdf) ;;
 *) fail "public URL is $PUB" ;;
 esac
+# a document goes out with its caption (Gupshup's file message carries one)
+curl -s "$WADESK_SIM/sim/inbox/$PHONE" >"$T/inbox.json"
+python3 - "$T/inbox.json" "$USHA" <<'EOF' || fail "the document's caption did not go out: $(tail -c 600 "$T/inbox.json")"
+import json, sys
+doc = [m for m in json.load(open(sys.argv[1]))["messages"] if sys.argv[2] in (m.get("url") or "")]
+sys.exit(0 if any(m.get("type") == "file" and m.get("text") == "your invoice" for m in doc) else 1)
+EOF
 curl -s -D "$T/phdrs" -o "$T/pub" "$PUB"
 cmp -s "$T/pub" "$T/www/invoice.pdf" || fail "the public URL does not give the bytes"
 grep -qi '^content-disposition: attachment; filename="Invoice 7.pdf"' "$T/phdrs" ||
 	fail "no Content-Disposition: $(cat "$T/phdrs")"
 st=$(curl -s -o "$T/pub304" -w '%{http_code}' -H "If-None-Match: \"$USHA\"" "$PUB")
 [ "$st" = 304 ] && [ ! -s "$T/pub304" ] || fail "If-None-Match on the public URL gave $st"
-# an image goes out as type image with its caption (Gupshup's file type has none)
+# an image goes out as type image with its caption
 st=$(up "$T/www/photo.jpg" image/jpeg "$AGENT_TOKEN")
 [ "$st" = 201 ] || fail "JPEG upload gave $st"
 r=$(send_media "{\"mime\":\"image/jpeg\",\"sha256\":\"$(sha_of "$T/www/photo.jpg")\",\"filename\":\"p.jpg\",\"caption\":\"see the photo\"}")
