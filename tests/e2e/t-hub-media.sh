@@ -15,6 +15,10 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 command -v python3 >/dev/null || fail "python3 is needed"
+# The hub's upload worker waits before each sniff until $T/gate exists
+# (creating $T/gate.held first): open unless a case closes it.
+export WADESK_TEST_UPLOAD_GATE="$T/gate"
+: >"$T/gate"
 start_desk
 
 AGENT_TOKEN=${AGENT_LINK#*#}
@@ -259,6 +263,42 @@ st=$(up "$T/www/invoice.pdf" application/pdf "$AGENT_TOKEN")
 USHA=$(sha_of "$T/www/invoice.pdf")
 grep -q "\"sha256\":\"$USHA\"" "$T/up.out" && grep -q '"mime":"application/pdf"' "$T/up.out" ||
 	fail "upload reply: $(cat "$T/up.out")"
+
+# The sniff and commit of an upload run off the loop: with a 12 MB video
+# held in the upload worker (the gate closed), a webhook is still answered
+# and committed, and the upload is answered once the worker goes on.
+python3 - "$T/big.mp4" <<'EOF'
+import struct, sys
+ftyp = b'ftypisom\0\0\x02\0isomiso2mp41'
+mdat = b'mdat' + bytes(range(256)) * (12 * 4096)
+open(sys.argv[1], 'wb').write(struct.pack('>I', len(ftyp) + 4) + ftyp + struct.pack('>I', len(mdat) + 4) + mdat)
+EOF
+rm -f "$T/gate" "$T/gate.held" "$T/bigup.st"
+( up "$T/big.mp4" video/mp4 "$AGENT_TOKEN" >"$T/bigup.tmp"; mv "$T/bigup.tmp" "$T/bigup.st" ) &
+track $!
+wait_for 30 test -e "$T/gate.held" || { : >"$T/gate"; fail "the upload never reached the upload worker"; }
+SEQ=$((SEQ + 1))
+st=$(webhook "{\"app\":\"e2e\",\"timestamp\":1764065643000,\"version\":2,\"type\":\"message\",\"payload\":{\"id\":\"wamid.M$SEQ\",\"source\":\"$PHONE\",\"type\":\"text\",\"payload\":{\"text\":\"during the upload\"},\"sender\":{\"phone\":\"$PHONE\",\"name\":\"Ravi\"}}}")
+[ "$st" = 200 ] || { : >"$T/gate"; fail "a webhook during an upload's sniff gave $st"; }
+[ "$(hub_sql "select count(*) from messages where provider_id = 'wamid.M$SEQ'")" = 1 ] ||
+	{ : >"$T/gate"; fail "the webhook during the upload was not committed"; }
+[ ! -e "$T/bigup.st" ] || fail "the upload was answered before its sniff ($(cat "$T/bigup.st"))"
+: >"$T/gate"
+wait_for 30 test -e "$T/bigup.st" || fail "the upload was not answered after its sniff"
+[ "$(cat "$T/bigup.st")" = 201 ] || fail "the held upload gave $(cat "$T/bigup.st"): $(cat "$T/up.out")"
+grep -q "\"sha256\":\"$(sha_of "$T/big.mp4")\"" "$T/up.out" || fail "held upload reply: $(cat "$T/up.out")"
+# an upload whose client goes away while it is in the worker: nothing breaks
+rm -f "$T/gate" "$T/gate.held"
+printf '%%PDF-1.4\n%% gone\n%%%%EOF\n' >"$T/gone.pdf"
+curl -s -o /dev/null --max-time 20 -H 'Expect:' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H 'Content-Type: application/pdf' --data-binary @"$T/gone.pdf" "$HUB_URL/v1/media" &
+GONE=$!
+track $GONE
+wait_for 30 test -e "$T/gate.held" || { : >"$T/gate"; fail "the second upload never reached the worker"; }
+kill $GONE 2>/dev/null
+wait $GONE 2>/dev/null
+: >"$T/gate"
+wait_for 10 healthy || fail "the hub is not healthy after an upload's client went away"
 
 # The public URL serves only what an outbound message carries.
 st=$(curl -s -o /dev/null -w '%{http_code}' "$HUB_URL/v1/public/$USHA/invoice.pdf")
