@@ -406,6 +406,11 @@ st=$(curl -s -o /dev/null -w '%{http_code}' "$WADESK_SIM/sm/api/v1/wamedia/e2e/$
 [ "$st" = 401 ] || [ "$st" = 404 ] || fail "the sim's media API answered $st without the apikey"
 "$SIM" media $SP "$T/www/song.mp3" --json >"$T/simmedia2.json" || fail "sim media failed"
 SID2=$(sed 's/.*"id":"\([^"]*\)".*/\1/' "$T/simmedia2.json")
+# the sim announces what the file is (audio/mpeg, as Gupshup does); the hub
+# keeps it under the whitelist's name
+grep -q '"mime":"audio/mpeg"' "$T/simmedia2.json" || fail "the sim announced $(cat "$T/simmedia2.json")"
+sim_mp3() { [ "$(hub_sql "select media_state || ' ' || media_mime from messages where phone = '$SP' and type = 'audio'")" = "ready audio/mpeg3" ]; }
+wait_for 20 sim_mp3 || fail "the sim's MP3: $(hub_sql "select media_state, media_mime, media_error from messages where phone = '$SP' and type = 'audio'")"
 SEQ=$((SEQ + 1)); webhook "$(media_msg audio "$WADESK_SIM/sm/api/v1/wamedia/e2e/$SID2" audio/mpeg "" "via api")" >/dev/null
 wait_for 20 is_state "$SEQ" ready || fail "media API download: $(hub_sql "select media_state, media_error from messages where provider_id = 'wamid.M$SEQ'")"
 [ "$(msha "$SEQ")" = "$(sha_of "$T/www/song.mp3")" ] || fail "media API download: wrong digest"
