@@ -741,6 +741,16 @@ media_answer(struct server *srv, struct webreq *r, struct hub_media_answer *a)
 	a->body = NULL;
 }
 
+/* An upload's answer from the upload worker (hub_media_start), on the loop. */
+static void
+upload_answered(void *owner, struct hub_media_answer *a)
+{
+	struct webreq *r = owner;
+	struct server *srv = lws_context_user(lws_get_context(r->wsi));
+	r->up = NULL;                      /* hub_media frees it */
+	media_answer(srv, r, a);
+}
+
 /*
  * The media endpoints (net/hub_media.c).  Returns 1 when path is not one
  * of them, else what the HTTP callback returns.
@@ -758,7 +768,7 @@ media_http(struct server *srv, struct webreq *r, struct lws *wsi, const char *pa
 			media_answer(srv, r, &a);
 		return k < 0 ? 1 : 0;
 	}
-	k = hub_upload_begin(&srv->media, wsi, path, &r->up, &a);
+	k = hub_upload_begin(&srv->media, wsi, path, r, &r->up, &a);
 	if (k < 0)
 		return 1;
 	r->kind = 3;
@@ -843,7 +853,8 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			struct hub_media_answer a = r->held;
 			memset(&r->held, 0, sizeof r->held);
 			if (r->up != NULL) {
-				hub_upload_end(r->up, &a);
+				if (hub_upload_end(r->up, &a) == 1)
+					return 0;          /* upload_answered() follows */
 				hub_upload_free(r->up);
 				r->up = NULL;
 			}
@@ -1052,7 +1063,8 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 	key = read_apikey(cfg);
 	if (hub_sender_new(srv.ctx, srv.h, cfg, key, &srv.snd, &cause) < 0 ||
 	    hub_fetcher_new(srv.ctx, srv.h, cfg, srv.media.ms, srv.media.sn, key, &srv.fetch,
-	                    &cause) < 0)
+	                    &cause) < 0 ||
+	    hub_media_start(&srv.media, srv.ctx, upload_answered, &cause) < 0)
 		goto out;
 	explicit_bzero(key, strlen(key));
 
@@ -1095,6 +1107,7 @@ out:
 		free(cause);
 	}
 	signal_ctx = NULL;
+	hub_media_stop(&srv.media);
 	hub_fetcher_free(srv.fetch);
 	hub_sender_free(srv.snd);
 	if (srv.ctx != NULL)

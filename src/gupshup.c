@@ -893,7 +893,7 @@ static const struct {
 } send_shapes[] = {
 	[GUPSHUP_TEXT] = { NULL, 0, 0, 0 },
 	[GUPSHUP_IMAGE] = { "originalUrl", 1, 0, 1 },
-	[GUPSHUP_FILE] = { "url", 0, 1, 0 },
+	[GUPSHUP_FILE] = { "url", 1, 1, 0 },        /* documents carry a caption too */
 	[GUPSHUP_AUDIO] = { "url", 0, 0, 0 },
 	[GUPSHUP_VIDEO] = { "url", 1, 0, 0 },
 };

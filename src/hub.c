@@ -86,13 +86,29 @@ hub_load_settings(struct hub *h, char **cause)
 	h->settings = kv;
 	h->nsettings = n;
 	free(h->psettings);
-	h->psettings = xcalloc(hub_nsetting_defs, sizeof *h->psettings);
+	h->psettings = xcalloc(hub_nsetting_defs + 1, sizeof *h->psettings);
 	for (size_t i = 0; i < hub_nsetting_defs; i++) {
 		h->psettings[i].key = hub_setting_defs[i].key;
 		h->psettings[i].value = hub_setting(h, hub_setting_defs[i].key);
 		h->psettings[i].kind = hub_setting_defs[i].kind;
 	}
+	h->psettings[hub_nsetting_defs].key = "sandbox";
+	h->psettings[hub_nsetting_defs].kind = PROTO_V_BOOL;
 	return 0;
+}
+
+/*
+ * The settings consoles see: the table's, then `sandbox` from wadesk.conf
+ * ([provider] sandbox, read-only here), so that a console refuses media
+ * in the sandbox before it uploads a byte.  Read at each use: a SIGHUP
+ * reload may have changed it.
+ */
+size_t
+hub_public_settings(struct hub *h, const struct proto_setting **out)
+{
+	h->psettings[hub_nsetting_defs].value = h->cfg->sandbox ? "true" : "false";
+	*out = h->psettings;
+	return hub_nsetting_defs + 1;
 }
 
 int

@@ -421,6 +421,9 @@ setting_check(struct cmd *c, const struct proto_setting *s)
 {
 	const struct hub_setting_def *d = hub_setting_def(s->key);
 	const char *why;
+	if (d == NULL && strcmp(s->key, "sandbox") == 0)
+		return refuse(c, "bad_request", "setting 'sandbox' is read-only: it is [provider] sandbox "
+		              "in wadesk.conf");
 	if (d == NULL)
 		return refuse(c, "bad_request", "unknown setting '%.64s'", s->key);
 	if (d->kind != s->kind)
@@ -447,8 +450,7 @@ setting_check(struct cmd *c, const struct proto_setting *s)
 static void
 ack_settings(struct cmd *c)
 {
-	c->ack.settings = c->h->psettings;
-	c->ack.nsettings = hub_nsetting_defs;
+	c->ack.nsettings = hub_public_settings(c->h, &c->ack.settings);
 }
 
 static int
@@ -477,8 +479,7 @@ cmd_settings_set(struct cmd *c)
 		return internal(c, cause);
 	struct proto_msg ev = {0};
 	ev.kind = PROTO_EV_SETTINGS;
-	ev.settings = c->h->psettings;
-	ev.nsettings = hub_nsetting_defs;
+	ev.nsettings = hub_public_settings(c->h, &ev.settings);
 	if (hub_emit(c->h, &ev, &cause) < 0)
 		return internal(c, cause);
 	ack_settings(c);
@@ -794,8 +795,7 @@ hub_hello(struct hub *h, const struct proto_msg *hello, struct hub_session *s, c
 	w.server_time = hub_now(h);
 	w.last_event = h->head;
 	w.brb = h->brb;
-	w.settings = h->psettings;
-	w.nsettings = hub_nsetting_defs;
+	w.nsettings = hub_public_settings(h, &w.settings);
 	w.templates = h->ptpl;
 	w.ntemplates = (size_t)h->ntpl;
 	unsigned month = 0;

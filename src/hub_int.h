@@ -59,7 +59,7 @@ struct hub {
 	struct hub_metrics m;
 
 	struct store_kv      *settings; int nsettings;
-	struct proto_setting *psettings;           /* hub_nsetting_defs, for frames */
+	struct proto_setting *psettings;           /* for frames: hub_public_settings() */
 	struct store_kv      *tpl; int ntpl;
 	struct template_def  *tdefs;
 	struct proto_template *ptpl;
@@ -91,6 +91,9 @@ const char *hub_setting(struct hub *h, const char *key);
 int64_t hub_setting_int(struct hub *h, const char *key);
 int  hub_setting_bool(struct hub *h, const char *key);
 int  hub_load_settings(struct hub *h, char **cause);
+/* The settings frames carry (the table's, then read-only `sandbox` from
+ * wadesk.conf): *out points into h, valid until the next load; the count. */
+size_t hub_public_settings(struct hub *h, const struct proto_setting **out);
 int  hub_load_templates(struct hub *h, char **cause);
 
 /* Transactions with their events: begin, then commit (broadcasts) or abort. */

@@ -787,7 +787,9 @@ sim_inbound_file(struct sim *s, const char *phone, const char *name, const char 
 		return -1;
 	claim = o->filename != NULL ? sniff_claim_from_name(o->filename) : NULL;
 	if (sniff_buffer(sn, e->data, e->len, claim, &r) == 0) {
-		mime = xstrdup(r.type->mime);
+		/* contentType is what the file is, as Gupshup announces it
+		 * (libmagic's name: audio/mpeg, not the whitelist's audio/mpeg3). */
+		mime = xstrdup(r.mime[0] != '\0' ? r.mime : r.type->mime);
 		type = type_of_category(r.type->category);
 	} else if (r.code != NULL) {
 		/* Off the whitelist: delivered as the phone would, with its pretence. */

@@ -8,8 +8,9 @@
 # fetches one from the hub.  Outbound, `wadesk send --file` and `:attach`
 # of each kind reach the customer with the right SHA-256; a renamed ELF
 # is refused with media.type and a file over its cap with media.size,
-# before a byte is uploaded; in sandbox mode media is refused with
-# sandbox.text_only.
+# before a byte is uploaded; in sandbox mode (announced in the welcome's
+# settings) media is refused with sandbox.text_only, also before a byte is
+# uploaded.
 . "$(dirname "$0")/console-lib.sh"
 desk_start
 PH=919812345690
@@ -197,8 +198,17 @@ else
 	sed -i 's/^\[provider\]/[provider]\nsandbox = true/' "$D/wadesk.conf"
 fi
 hub_start
-wadesk --link "$AGENT_LINK" send "$PH" --file "$S/out.pdf" 2>"$T/err"
+# The welcome carries sandbox (wadesk.conf), so the console refuses before
+# it uploads: a file the hub has never seen stays out of its store, and
+# the hub counts no upload.
+cp "$S/out.pdf" "$S/sandbox.pdf" && printf '%% sandbox\n' >>"$S/sandbox.pdf"
+before=$(stored)
+wadesk --link "$AGENT_LINK" send "$PH" --file "$S/sandbox.pdf" 2>"$T/err"
 rc=$?
 [ "$rc" -eq 1 ] || fail "media in sandbox: exit $rc, not 1"
 grep -q 'refused (sandbox.text_only)' "$T/err" || fail "media in sandbox: $(cat "$T/err")"
+[ "$(stored)" = "$before" ] || fail "media in sandbox was uploaded before the refusal"
+curl -s "$HUB_URL/metrics" >"$T/metrics"
+grep -q '^wadesk_media_uploads_total{result="ok"} 0$' "$T/metrics" ||
+	fail "media in sandbox was uploaded: $(grep uploads_total "$T/metrics")"
 exit 0

@@ -4,7 +4,8 @@
 # by a customer are committed pending, downloaded by the hub, sniffed and
 # kept: a console (`wadesk tail --json`) sees pending then ready with the
 # sha256, and GET /v1/media/SHA256 gives the exact bytes with the token,
-# 401 without.  A renamed ELF is refused (media.type), a file over its cap
+# 401 without, 304 to an If-None-Match naming the digest (also on the
+# public URL).  A renamed ELF is refused (media.type), a file over its cap
 # (media.size); the provider's URL gone after the download does not matter;
 # a download failing twice then succeeds; a hub killed mid-download resumes
 # the job after its restart.  Outbound: an upload with curl(1) then a send
@@ -14,6 +15,10 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 command -v python3 >/dev/null || fail "python3 is needed"
+# The hub's upload worker waits before each sniff until $T/gate exists
+# (creating $T/gate.held first): open unless a case closes it.
+export WADESK_TEST_UPLOAD_GATE="$T/gate"
+: >"$T/gate"
 start_desk
 
 AGENT_TOKEN=${AGENT_LINK#*#}
@@ -150,6 +155,20 @@ grep -qi '^content-type: application/pdf' "$T/hdrs" || fail "no Content-Type: $(
 grep -qi '^x-content-type-options: nosniff' "$T/hdrs" || fail "no nosniff header"
 grep -qi "^etag: \"$(msha 1)\"" "$T/hdrs" || fail "no ETag"
 grep -qi '^cache-control: .*immutable' "$T/hdrs" || fail "no immutable Cache-Control"
+# revalidation: the ETag is the digest and the bytes never change -> 304, no body
+st=$(curl -s -D "$T/h304" -o "$T/b304" -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H "If-None-Match: \"$(msha 1)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 304 ] || fail "If-None-Match with the ETag gave $st, not 304"
+[ ! -s "$T/b304" ] || fail "a 304 carried a body"
+grep -qi "^etag: \"$(msha 1)\"" "$T/h304" || fail "the 304 has no ETag: $(cat "$T/h304")"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H 'If-None-Match: W/"x", *' "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 304 ] || [ "$st" = 200 ] || fail "If-None-Match with a list gave $st"
+st=$(curl -s -o "$T/b200" -w '%{http_code}' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H "If-None-Match: \"$(msha 2)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 200 ] && [ -s "$T/b200" ] || fail "If-None-Match with another digest gave $st"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: \"$(msha 1)\"" "$HUB_URL/v1/media/$(msha 1)")
+[ "$st" = 401 ] || fail "If-None-Match without a token gave $st, not 401"
 st=$(get_media 0000000000000000000000000000000000000000000000000000000000000000 "$T/got" "$AGENT_TOKEN")
 [ "$st" = 404 ] || fail "unknown hash gave $st"
 st=$(get_media "../../wadesk.db" "$T/got" "$AGENT_TOKEN")
@@ -245,6 +264,42 @@ USHA=$(sha_of "$T/www/invoice.pdf")
 grep -q "\"sha256\":\"$USHA\"" "$T/up.out" && grep -q '"mime":"application/pdf"' "$T/up.out" ||
 	fail "upload reply: $(cat "$T/up.out")"
 
+# The sniff and commit of an upload run off the loop: with a 12 MB video
+# held in the upload worker (the gate closed), a webhook is still answered
+# and committed, and the upload is answered once the worker goes on.
+python3 - "$T/big.mp4" <<'EOF'
+import struct, sys
+ftyp = b'ftypisom\0\0\x02\0isomiso2mp41'
+mdat = b'mdat' + bytes(range(256)) * (12 * 4096)
+open(sys.argv[1], 'wb').write(struct.pack('>I', len(ftyp) + 4) + ftyp + struct.pack('>I', len(mdat) + 4) + mdat)
+EOF
+rm -f "$T/gate" "$T/gate.held" "$T/bigup.st"
+( up "$T/big.mp4" video/mp4 "$AGENT_TOKEN" >"$T/bigup.tmp"; mv "$T/bigup.tmp" "$T/bigup.st" ) &
+track $!
+wait_for 30 test -e "$T/gate.held" || { : >"$T/gate"; fail "the upload never reached the upload worker"; }
+SEQ=$((SEQ + 1))
+st=$(webhook "{\"app\":\"e2e\",\"timestamp\":1764065643000,\"version\":2,\"type\":\"message\",\"payload\":{\"id\":\"wamid.M$SEQ\",\"source\":\"$PHONE\",\"type\":\"text\",\"payload\":{\"text\":\"during the upload\"},\"sender\":{\"phone\":\"$PHONE\",\"name\":\"Ravi\"}}}")
+[ "$st" = 200 ] || { : >"$T/gate"; fail "a webhook during an upload's sniff gave $st"; }
+[ "$(hub_sql "select count(*) from messages where provider_id = 'wamid.M$SEQ'")" = 1 ] ||
+	{ : >"$T/gate"; fail "the webhook during the upload was not committed"; }
+[ ! -e "$T/bigup.st" ] || fail "the upload was answered before its sniff ($(cat "$T/bigup.st"))"
+: >"$T/gate"
+wait_for 30 test -e "$T/bigup.st" || fail "the upload was not answered after its sniff"
+[ "$(cat "$T/bigup.st")" = 201 ] || fail "the held upload gave $(cat "$T/bigup.st"): $(cat "$T/up.out")"
+grep -q "\"sha256\":\"$(sha_of "$T/big.mp4")\"" "$T/up.out" || fail "held upload reply: $(cat "$T/up.out")"
+# an upload whose client goes away while it is in the worker: nothing breaks
+rm -f "$T/gate" "$T/gate.held"
+printf '%%PDF-1.4\n%% gone\n%%%%EOF\n' >"$T/gone.pdf"
+curl -s -o /dev/null --max-time 20 -H 'Expect:' -H "Authorization: Bearer $AGENT_TOKEN" \
+	-H 'Content-Type: application/pdf' --data-binary @"$T/gone.pdf" "$HUB_URL/v1/media" &
+GONE=$!
+track $GONE
+wait_for 30 test -e "$T/gate.held" || { : >"$T/gate"; fail "the second upload never reached the worker"; }
+kill $GONE 2>/dev/null
+wait $GONE 2>/dev/null
+: >"$T/gate"
+wait_for 10 healthy || fail "the hub is not healthy after an upload's client went away"
+
 # The public URL serves only what an outbound message carries.
 st=$(curl -s -o /dev/null -w '%{http_code}' "$HUB_URL/v1/public/$USHA/invoice.pdf")
 [ "$st" = 404 ] || fail "an unsent upload is public ($st)"
@@ -311,11 +366,20 @@ case "$PUB" in
 */v1/public/$USHA/Invoice%207.pdf) ;;
 *) fail "public URL is $PUB" ;;
 esac
+# a document goes out with its caption (Gupshup's file message carries one)
+curl -s "$WADESK_SIM/sim/inbox/$PHONE" >"$T/inbox.json"
+python3 - "$T/inbox.json" "$USHA" <<'EOF' || fail "the document's caption did not go out: $(tail -c 600 "$T/inbox.json")"
+import json, sys
+doc = [m for m in json.load(open(sys.argv[1]))["messages"] if sys.argv[2] in (m.get("url") or "")]
+sys.exit(0 if any(m.get("type") == "file" and m.get("text") == "your invoice" for m in doc) else 1)
+EOF
 curl -s -D "$T/phdrs" -o "$T/pub" "$PUB"
 cmp -s "$T/pub" "$T/www/invoice.pdf" || fail "the public URL does not give the bytes"
 grep -qi '^content-disposition: attachment; filename="Invoice 7.pdf"' "$T/phdrs" ||
 	fail "no Content-Disposition: $(cat "$T/phdrs")"
-# an image goes out as type image with its caption (Gupshup's file type has none)
+st=$(curl -s -o "$T/pub304" -w '%{http_code}' -H "If-None-Match: \"$USHA\"" "$PUB")
+[ "$st" = 304 ] && [ ! -s "$T/pub304" ] || fail "If-None-Match on the public URL gave $st"
+# an image goes out as type image with its caption
 st=$(up "$T/www/photo.jpg" image/jpeg "$AGENT_TOKEN")
 [ "$st" = 201 ] || fail "JPEG upload gave $st"
 r=$(send_media "{\"mime\":\"image/jpeg\",\"sha256\":\"$(sha_of "$T/www/photo.jpg")\",\"filename\":\"p.jpg\",\"caption\":\"see the photo\"}")
@@ -342,6 +406,11 @@ st=$(curl -s -o /dev/null -w '%{http_code}' "$WADESK_SIM/sm/api/v1/wamedia/e2e/$
 [ "$st" = 401 ] || [ "$st" = 404 ] || fail "the sim's media API answered $st without the apikey"
 "$SIM" media $SP "$T/www/song.mp3" --json >"$T/simmedia2.json" || fail "sim media failed"
 SID2=$(sed 's/.*"id":"\([^"]*\)".*/\1/' "$T/simmedia2.json")
+# the sim announces what the file is (audio/mpeg, as Gupshup does); the hub
+# keeps it under the whitelist's name
+grep -q '"mime":"audio/mpeg"' "$T/simmedia2.json" || fail "the sim announced $(cat "$T/simmedia2.json")"
+sim_mp3() { [ "$(hub_sql "select media_state || ' ' || media_mime from messages where phone = '$SP' and type = 'audio'")" = "ready audio/mpeg3" ]; }
+wait_for 20 sim_mp3 || fail "the sim's MP3: $(hub_sql "select media_state, media_mime, media_error from messages where phone = '$SP' and type = 'audio'")"
 SEQ=$((SEQ + 1)); webhook "$(media_msg audio "$WADESK_SIM/sm/api/v1/wamedia/e2e/$SID2" audio/mpeg "" "via api")" >/dev/null
 wait_for 20 is_state "$SEQ" ready || fail "media API download: $(hub_sql "select media_state, media_error from messages where provider_id = 'wamid.M$SEQ'")"
 [ "$(msha "$SEQ")" = "$(sha_of "$T/www/song.mp3")" ] || fail "media API download: wrong digest"

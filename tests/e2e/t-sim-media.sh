@@ -55,7 +55,7 @@ C=919812345678
 # ---- Inbound: one file per category. ----
 n=0
 for row in "pic.png image image/png look" "doc.pdf file application/pdf invoice" \
-           "song.mp3 audio audio/mpeg3 listen" "clip.mp4 video video/mp4 watch"; do
+           "song.mp3 audio audio/mpeg listen" "clip.mp4 video video/mp4 watch"; do
 	set -- $row
 	n=$((n + 1))
 	sim media "$C" "$T/www/$1" --caption "$4" --name Asha >"$T/out" || fail "media $1 refused: $(cat "$T/out")"

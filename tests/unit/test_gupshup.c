@@ -365,7 +365,8 @@ test_send_form(void **state)
 	} rows[] = {
 		{ GUPSHUP_IMAGE, "{\"type\":\"image\",\"originalUrl\":\"https://x.example/a.png\","
 		  "\"previewUrl\":\"https://x.example/a.png\",\"caption\":\"cap\"}" },
-		{ GUPSHUP_FILE, "{\"type\":\"file\",\"url\":\"https://x.example/a.png\",\"filename\":\"a b.pdf\"}" },
+		{ GUPSHUP_FILE, "{\"type\":\"file\",\"url\":\"https://x.example/a.png\",\"caption\":\"cap\","
+		  "\"filename\":\"a b.pdf\"}" },
 		{ GUPSHUP_AUDIO, "{\"type\":\"audio\",\"url\":\"https://x.example/a.png\"}" },
 		{ GUPSHUP_VIDEO, "{\"type\":\"video\",\"url\":\"https://x.example/a.png\",\"caption\":\"cap\"}" },
 	};
@@ -421,7 +422,8 @@ test_send_round_trip(void **state)
 	struct gupshup_send rows[] = {
 		{ .type = GUPSHUP_TEXT, .text = "línea 1\nlínea 2 😀 مرحبا" },
 		{ .type = GUPSHUP_IMAGE, .url = "http://h/i.png", .preview_url = "http://h/p.png", .text = "c" },
-		{ .type = GUPSHUP_FILE, .url = "http://h/f.pdf", .filename = "f.pdf" },
+		{ .type = GUPSHUP_FILE, .url = "http://h/f.pdf", .filename = "f.pdf", .text = "the invoice" },
+		{ .type = GUPSHUP_FILE, .url = "http://h/g.pdf", .filename = "g.pdf" },
 		{ .type = GUPSHUP_AUDIO, .url = "http://h/a.mp3" },
 		{ .type = GUPSHUP_VIDEO, .url = "http://h/v.mp4", .text = "v" },
 		{ .is_template = 1, .template_id = "t1", .params = params, .nparams = 3 },
