@@ -34,10 +34,10 @@
 /*
  * libcurl is loaded when the first transfer starts, not when the console
  * starts: it pulls in ~26 more shared libraries (a TLS library, Kerberos,
- * LDAP, SSH...).  Linked normally, the console's start-up took ~19 ms more
- * CPU (median of 40 runs of `wadesk --version`, 51 vs 32 ms on the shared
- * 2-core machine) and its RSS after the first paint grew from 10.1 to
- * 13.8 MB, for a feature used now and then.  The functions used are one
+ * LDAP, SSH...).  Linked normally, the console's start-up took 15-19 ms
+ * more CPU (medians of 40 runs of `wadesk --version`, twice: 51 vs 32 ms,
+ * 39 vs 24 ms, on the shared 2-core machine) and its RSS after the first
+ * paint grew from 10.1 to 13.8 MB, for a feature used now and then.  The functions used are one
  * table, filled by dlsym().
  *
  * The soname is not written here: the Makefile reads it (XFER_CURL_SONAME)
