@@ -50,6 +50,10 @@ endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# net/xfer.c loads libcurl at the first transfer (dlopen: see there), by the
+# soname of the libcurl that pkg-config names, read from that library.
+CURL_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libcurl)/libcurl.so" \
+	2>/dev/null | awk '$$1 == "SONAME" {print $$2}')
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -95,6 +99,7 @@ all: $(PROGS)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/net/xfer.o: ALL_CFLAGS += -DXFER_CURL_SONAME='"$(CURL_SONAME)"'
 
 $(B)/libcore.a: $(CORE_OBJ)
 	@mkdir -p $(@D); rm -f $@; ar rcs $@ $^

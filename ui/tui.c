@@ -179,8 +179,10 @@ h_frame(struct app *a, const char *data, size_t len)
 	struct tui *t = a->ui;
 	(void)data;
 	(void)len;
-	if (t->bench != NULL && t->frame_ns == 0)
+	if (t->bench != NULL && t->frame_ns == 0) {
 		t->frame_ns = mono_ns();
+		t->frame_cpu = bench_cpu_ns();
+	}
 }
 
 static void
@@ -305,11 +307,19 @@ tui_main(const char *link, const char *name, const struct tui_opts *o)
 		return 1;
 	}
 	g_curses_on = 1;
+	/* ncurses (6.x) flushes after every cursor motion until the screen has
+	 * once been suspended and resumed: a paint went out as 40-odd small
+	 * writes, each waking the terminal.  One endwin() + refresh() cycle
+	 * now, on a blank screen, makes every later paint one buffered write. */
+	endwin();
+	refresh();
 	raw();
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
+	/* No keyboard polls in the middle of a refresh: paints are short. */
+	typeahead(-1);
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	mouseinterval(0);
 	color_setup(t);

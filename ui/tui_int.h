@@ -103,6 +103,7 @@ struct tui {
 	int    dirty;
 	int    painted;          /* paints so far */
 	int64_t frame_ns;        /* a frame arrived and is not on screen yet */
+	int64_t frame_cpu;       /* this thread's CPU time then (bench_cpu_ns) */
 	FILE  *bench;            /* WADESK_BENCH_FILE: paint timings */
 	int    quit;
 	int    exit_code;
@@ -127,6 +128,8 @@ attr_t tui_status_attr(const struct tui *t, int st);
 /* tui_paint.c */
 /* Repaints the whole screen from the model (reads one screenful). */
 void tui_paint(struct tui *t);
+/* CLOCK_THREAD_CPUTIME_ID in ns (0 when unavailable): benchmark notes. */
+int64_t bench_cpu_ns(void);
 /* Draws sanitised UTF-8 s at (y, x) in at most w columns; columns used. */
 int  tui_put(int y, int x, int w, const char *s, attr_t a);
 /* As tui_put() for untrusted text: sanitised to one line first. */

@@ -798,9 +798,20 @@ paint_picker(struct tui *t, int *cy, int *cx)
 		tui_put(y0 + 2, x0 + 2, w - 4, t->npick == 0 ? "(none defined)" : "(no match)", A_REVERSE);
 }
 
+/* This thread's CPU time in ns: the share of an event's latency that is
+ * our own work, whatever else the machine is doing. */
+int64_t
+bench_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Benchmarks: when the first full paint reached the terminal and how long
  * an event took to get on screen (CLOCK_MONOTONIC, shared with the
- * benchmark process), and the RSS then. */
+ * benchmark process) and how much CPU that took, and the RSS then. */
 static void
 bench_note(struct tui *t)
 {
@@ -820,7 +831,8 @@ bench_note(struct tui *t)
 	} else if (t->painted == 1)
 		t->painted = 0;       /* that paint had no cache yet: not the full one */
 	if (t->frame_ns != 0) {
-		fprintf(t->bench, "event %lld\n", (long long)(now - t->frame_ns));
+		fprintf(t->bench, "event %lld %lld\n", (long long)(now - t->frame_ns),
+		    (long long)(bench_cpu_ns() - t->frame_cpu));
 		t->frame_ns = 0;
 	}
 	fflush(t->bench);
