@@ -309,6 +309,16 @@ hub_emit_contact(struct hub *h, const struct store_contact *c, char **cause)
 }
 
 int
+hub_emit_message(struct hub *h, const struct store_message *m, char **cause)
+{
+	struct proto_msg ev = {0};
+	char idbuf[24];
+	ev.kind = PROTO_EV_MESSAGE;
+	hub_proto_message(m, &ev.message, idbuf);
+	return hub_emit(h, &ev, cause);
+}
+
+int
 hub_emit_message_id(struct hub *h, int64_t id, char **cause)
 {
 	struct store_message m;
@@ -318,11 +328,7 @@ hub_emit_message_id(struct hub *h, int64_t id, char **cause)
 			*cause = xasprintf("message %lld vanished", (long long)id);
 		return -1;
 	}
-	struct proto_msg ev = {0};
-	char idbuf[24];
-	ev.kind = PROTO_EV_MESSAGE;
-	hub_proto_message(&m, &ev.message, idbuf);
-	rc = hub_emit(h, &ev, cause);
+	rc = hub_emit_message(h, &m, cause);
 	store_message_release(&m);
 	return rc;
 }

@@ -109,6 +109,8 @@ void hub_drop(struct hub *h, int64_t head);
 /* Appends an event (n, t, type set here) to the log and the pending list. */
 int  hub_emit(struct hub *h, struct proto_msg *ev, char **cause);
 int  hub_emit_contact(struct hub *h, const struct store_contact *c, char **cause);
+/* The message event for m as inserted (m->id set): no read back. */
+int  hub_emit_message(struct hub *h, const struct store_message *m, char **cause);
 int  hub_emit_message_id(struct hub *h, int64_t id, char **cause);
 int  hub_emit_status(struct hub *h, const struct store_contact *c, char **cause);
 int  hub_emit_state(struct hub *h, int64_t msg_id, const char *phone, int state,

@@ -155,7 +155,6 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 	}
 	m.payload = (char *)gm->payload_json;
 	int ins = store_message_insert(h->st, &m, &id, cause);
-	free(fname);
 	if (ins < 0)
 		goto out;
 	if (ins == 0) {
@@ -163,6 +162,7 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 		rc = 0;
 		goto out;
 	}
+	m.id = id;
 	if (media && hub_fetch_add(h, id, gm->url, gm->mime, cause) < 0)
 		goto out;
 	c.last_inbound = now;
@@ -176,7 +176,7 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 	if (hub_automate(h, &c, created, text, &auto_ids, &nauto, cause) < 0)
 		goto out;
 	if (store_contact_put(h->st, &c, cause) < 0 || hub_emit_contact(h, &c, cause) < 0 ||
-	    hub_emit_message_id(h, id, cause) < 0)
+	    hub_emit_message(h, &m, cause) < 0)
 		goto out;
 	for (size_t i = 0; i < nauto; i++)
 		if (hub_emit_message_id(h, auto_ids[i], cause) < 0)
@@ -184,6 +184,7 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 	rc = 0;
 out:
 	free(auto_ids);
+	free(fname);
 	free(text);
 	store_contact_release(&c);
 	return rc;

@@ -301,8 +301,13 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
+	/* A 16 MiB page cache keeps the hot indexes (provider ids, phones) in
+	 * memory; checkpoints every 4000 WAL pages rather than 1000 copy a page
+	 * written by many group commits once.  Neither touches durability:
+	 * with FULL every commit's WAL frames are fsynced before it returns. */
 	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	                          "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
 	                          (o == NULL || o->sync_full) ? "FULL" : "NORMAL");
 	int rc = exec_sql(st, pragmas, cause, "configure the database");
 	free(pragmas);
@@ -342,16 +347,28 @@ store_schema_version(struct store *st)
 	return v;
 }
 
+/* Transaction control on the hot path (a savepoint per webhook, a group
+ * commit per batch) goes through the statement cache, not sqlite3_exec,
+ * so none of it is parsed again. */
+static int
+exec_cached(struct store *st, const char *sql, char **cause, const char *what)
+{
+	sqlite3_stmt *s = prep(st, sql, cause);
+	if (s == NULL)
+		return -1;
+	return exec_stmt(st, s, cause, what) < 0 ? -1 : 0;
+}
+
 int
 store_begin(struct store *st, char **cause)
 {
-	return exec_sql(st, "BEGIN IMMEDIATE", cause, "begin a transaction");
+	return exec_cached(st, "BEGIN IMMEDIATE", cause, "begin a transaction");
 }
 
 int
 store_commit(struct store *st, char **cause)
 {
-	if (exec_sql(st, "COMMIT", cause, "commit") < 0) {
+	if (exec_cached(st, "COMMIT", cause, "commit") < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -368,19 +385,26 @@ store_rollback(struct store *st)
 int
 store_savepoint(struct store *st, char **cause)
 {
-	return exec_sql(st, "SAVEPOINT one", cause, "open a savepoint");
+	return exec_cached(st, "SAVEPOINT one", cause, "open a savepoint");
 }
 
 void
 store_release(struct store *st)
 {
-	sqlite3_exec(st->db, "RELEASE one", NULL, NULL, NULL);
+	char *cause = NULL;
+	if (exec_cached(st, "RELEASE one", &cause, "release a savepoint") < 0)
+		log_warn("store: %s", cause);
+	free(cause);
 }
 
 void
 store_rollback_to(struct store *st)
 {
-	sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+	char *cause = NULL;
+	if (exec_cached(st, "ROLLBACK TO one", &cause, "roll back to a savepoint") < 0 ||
+	    exec_cached(st, "RELEASE one", &cause, "release a savepoint") < 0)
+		log_warn("store: %s", cause);
+	free(cause);
 }
 
 /* ---- meta ------------------------------------------------------------------------ */
