@@ -111,10 +111,17 @@ hub_run() {
 		start_hub
 	fi
 	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT"
+	c0=$(cpu_ticks "$HUB_PID")
 	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 >"$2" 2>&1 ||
 		say "   (load: some webhooks were not answered 200)"
 	watch_wait "$T/watch-$1-$pair.out"
+	HUB_US=$(awk -v a="$c0" -v b="$(cpu_ticks "$HUB_PID")" -v hz="$(getconf CLK_TCK)" -v n="$INGEST_COUNT" \
+		'BEGIN { printf "%.0f", (b - a) * 1e6 / hz / n }')
 }
+
+# The CPU time (user + system, clock ticks) a process has used so far: the
+# hub's CPU per webhook does not depend on what else the machine runs.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # median: the middle of the numbers on stdin (the mean of the two middle
 # ones for an even count).
@@ -140,7 +147,7 @@ ingest() {
 		h=$(achieved "$T/hub-$mode-$pair.out")
 		r=$(ratio "$h" "$b")
 		echo "$r" >>"$T/ratios-$mode"
-		say "   pair $pair (load $(load_avg)): bare $b/s, hub $h/s = $r %"
+		say "   pair $pair (load $(load_avg)): bare $b/s, hub $h/s = $r %; hub CPU $HUB_US µs per webhook"
 		if [ -n "${VERBOSE:-}" ]; then
 			sed 's/^/      bare_http: /' "$T/bare-$mode-$pair.out"
 			sed 's/^/      wadeskd:   /' "$T/hub-$mode-$pair.out"
