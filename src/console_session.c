@@ -474,10 +474,15 @@ on_welcome(struct session *s, const struct proto_msg *m)
 		s->hooks.hub(s->arg, m->hub_id);
 	if (s->cache != NULL) {
 		char *old = cache_meta_get(s->cache, "hub_id");
-		/* A cache ahead of the hub's head belongs to another database. */
-		if ((old != NULL && strcmp(old, m->hub_id) != 0) ||
-		    cache_last_event(s->cache) > m->last_event)
+		/* A cache of another hub's database is worth a warning.  A
+		 * cache ahead of this welcome's head is not: another wadesk
+		 * sharing the cache may have stored later events between the
+		 * hub sending the welcome and this process reading it. */
+		if (old != NULL && strcmp(old, m->hub_id) != 0)
 			log_warn("cache does not match hub %s; events replay from the start", m->hub_id);
+		else if (cache_last_event(s->cache) > m->last_event)
+			log_verbose("cache is at event %lld, past the welcome's %lld (shared cache)",
+			    (long long)cache_last_event(s->cache), (long long)m->last_event);
 		free(old);
 		char *cause = NULL;
 		if (cache_begin(s->cache, &cause) != 0 ||
