@@ -3,7 +3,8 @@
 # printed, not judged: the script fails only when a benchmark cannot run.
 #
 #  1. ingest   webhooks/s answered 200 (committed first) by the hub with 10
-#              consoles attached and counting events, against bare_http (a
+#              consoles attached and counting events (desk_client --count-only:
+#              each frame checked for order, not decoded), against bare_http (a
 #              libwebsockets server that answers 200 {} to any POST) in the
 #              same run, with sync = full (the default) and sync = normal.
 #              Load: `wadesk-sim load` at an unbounded rate (64 in flight);
@@ -65,11 +66,12 @@ fresh_desk() {
 # The head of the hub's event log.
 head_event() { hub_sql 'select coalesce(max(n), 0) from events'; }
 
-# watch_start OUT EXPECT: 10 consoles, counting from the current head.
+# watch_start OUT EXPECT [--count-only]: 10 consoles, counting from the
+# current head (with --count-only they count events without decoding them).
 watch_start() {
 	rm -f "$T/ready"
 	"$TOOLS/desk_client" watch "$AGENT_LINK" --consoles "$CONSOLES" --from "$(head_event)" \
-		--expect "$2" --idle 15 --timeout 170 --ready "$T/ready" >"$1" 2>&1 &
+		--expect "$2" --idle 15 --timeout 170 --ready "$T/ready" ${3:-} >"$1" 2>&1 &
 	WATCH_PID=$!
 	track "$WATCH_PID"
 	wait_for 20 test -f "$T/ready" || { cat "$1" >&2; fail "the consoles did not get ready"; }
@@ -110,7 +112,7 @@ hub_run() {
 		sed -i "s/^sync = .*/sync = $1/" "$D/wadesk.conf"
 		start_hub
 	fi
-	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT"
+	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT" --count-only
 	c0=$(cpu_ticks "$HUB_PID")
 	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 >"$2" 2>&1 ||
 		say "   (load: some webhooks were not answered 200)"
