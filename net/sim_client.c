@@ -125,23 +125,6 @@ struct slot {
 	int      busy;
 };
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile(const double *v, size_t n, double q)
-{
-	size_t i;
-	if (n == 0)
-		return 0;
-	i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 int
 sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **cause)
 {
@@ -284,7 +267,7 @@ sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **ca
 	}
 	r->seconds = (double)(mono_ns() - t0) / 1e9;
 	r->rate = r->seconds > 0 ? (double)r->ok / r->seconds : 0;
-	qsort(lat, nlat, sizeof *lat, cmp_double);
+	doubles_sort(lat, nlat);
 	r->p50_ms = percentile(lat, nlat, 0.50);
 	r->p90_ms = percentile(lat, nlat, 0.90);
 	r->p99_ms = percentile(lat, nlat, 0.99);

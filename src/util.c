@@ -300,3 +300,26 @@ hex_encode(const void *p, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+static int
+double_cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+void
+doubles_sort(double *v, size_t n)
+{
+	if (n > 0)
+		qsort(v, n, sizeof *v, double_cmp);
+}
+
+double
+percentile(const double *v, size_t n, double q)
+{
+	if (n == 0)
+		return 0;
+	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}

@@ -71,4 +71,9 @@ int random_bytes(void *buf, size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const void *p, size_t n, char *out);
 
+/* Sorts n doubles in place, ascending (benchmarks' latency samples). */
+void doubles_sort(double *v, size_t n);
+/* The q-quantile (0..1, nearest rank) of n sorted doubles; 0 when n is 0. */
+double percentile(const double *v, size_t n, double q);
+
 #endif

@@ -84,6 +84,19 @@ test_strings(void **state)
 	free(s);
 }
 
+static void
+test_percentile(void **state)
+{
+	(void)state;
+	double v[] = { 5, 1, 4, 2, 3 };
+	doubles_sort(v, 5);
+	assert_true(v[0] == 1 && v[4] == 5);
+	assert_true(percentile(v, 5, 0.5) == 3);
+	assert_true(percentile(v, 5, 0.99) == 5);
+	assert_true(percentile(v, 5, 0) == 1);
+	assert_true(percentile(v, 0, 0.5) == 0);
+}
+
 int
 main(void)
 {
@@ -92,6 +105,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_hex_random),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_percentile),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

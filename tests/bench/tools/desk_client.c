@@ -557,29 +557,13 @@ tick_fired(lws_sorted_usec_list_t *sul)
 
 /* ---- Reporting ---- */
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return a < b ? -1 : a > b;
-}
-
-static double
-pct(const double *v, size_t n, double q)
-{
-	size_t i;
-	if (n == 0)
-		return 0;
-	i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 static void
 print_lat(const char *what, double *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_double);
+	doubles_sort(v, n);
 	printf("%s: %zu samples, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n", what, n,
-	       pct(v, n, 0.50), pct(v, n, 0.90), pct(v, n, 0.99), n ? v[n - 1] : 0.0);
+	       percentile(v, n, 0.50), percentile(v, n, 0.90), percentile(v, n, 0.99),
+	       n ? v[n - 1] : 0.0);
 }
 
 static void
@@ -619,8 +603,8 @@ report(struct bench *b)
 		print_lat("latency webhook -> one console", b->lat, b->nlat);
 		print_lat("latency webhook -> every console", all, nall);
 		printf("result: p50_one=%.2f p99_one=%.2f p50_all=%.2f p99_all=%.2f n_all=%zu\n",
-		       pct(b->lat, b->nlat, 0.5), pct(b->lat, b->nlat, 0.99), pct(all, nall, 0.5),
-		       pct(all, nall, 0.99), nall);
+		       percentile(b->lat, b->nlat, 0.5), percentile(b->lat, b->nlat, 0.99),
+		       percentile(all, nall, 0.5), percentile(all, nall, 0.99), nall);
 		free(all);
 	}
 	if (b->mode == WATCH)

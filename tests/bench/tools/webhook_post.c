@@ -53,23 +53,6 @@ sink(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return a < b ? -1 : a > b;
-}
-
-static double
-pct(const double *v, size_t n, double q)
-{
-	size_t i;
-	if (n == 0)
-		return 0;
-	i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 /* The body of webhook seq, stamped now. */
 static char *
 build(const char *app, unsigned long long run, unsigned long seq, unsigned customers)
@@ -221,13 +204,14 @@ main(int argc, char **argv)
 	}
 	{
 		double secs = (double)(mono_ns() - t0) / 1e9;
-		qsort(lat, ok, sizeof *lat, cmp_double);
+		doubles_sort(lat, ok);
 		printf("webhooks: %lu sent, %lu answered 200, %lu other status, %lu no answer\n", sent, ok,
 		       bad, noanswer);
 		printf("webhooks: %.2f s, %.1f/s achieved (asked %.1f/s)\n", secs,
 		       secs > 0 ? (double)ok / secs : 0.0, rate);
 		printf("webhooks: answer time p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-		       pct(lat, ok, 0.5), pct(lat, ok, 0.9), pct(lat, ok, 0.99), ok ? lat[ok - 1] : 0.0);
+		       percentile(lat, ok, 0.5), percentile(lat, ok, 0.9), percentile(lat, ok, 0.99),
+		       ok ? lat[ok - 1] : 0.0);
 	}
 	rc = 0;
 out:
