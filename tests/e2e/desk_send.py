@@ -9,51 +9,28 @@ when every send was acknowledged, 1 otherwise.  Unlike `wadesk send` (a
 process and a session per message), the whole burst reaches the hub in a
 few milliseconds, even under sanitizers.
 """
-import base64, json, os, socket, struct, sys
+import json, os, sys
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wsraw  # noqa: E402
 
 def main():
     if len(sys.argv) < 4:
         sys.exit("usage: desk_send.py LINK AGENT PHONE:TEXT...")
     link, agent, items = sys.argv[1], sys.argv[2], sys.argv[3:]
     rest, token = link.split("#", 1)
-    hostport = rest.split("//", 1)[1].split("/", 1)[0]
-    host, port = hostport.rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=30)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall(("GET /v1/desk HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-               "Sec-WebSocket-Protocol: wadesk.v1\r\n\r\n" % (hostport, key)).encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(4096)
-        if not chunk:
-            sys.exit("desk_send: no handshake answer")
-        data += chunk
-    head, data = data.split(b"\r\n\r\n", 1)
-    if b" 101 " not in head.split(b"\r\n")[0]:
-        sys.exit("desk_send: handshake refused")
+    host, port = rest.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    s, data = wsraw.connect(host, int(port))
 
     def send(obj):
-        payload = json.dumps(obj).encode()
-        mask = os.urandom(4)
-        n = len(payload)
-        hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0xfe]) + struct.pack(">H", n))
-        s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        wsraw.send_text(s, obj)
 
     def frames():
         nonlocal data
         while True:
-            while len(data) >= 2:
-                n, i = data[1] & 0x7f, 2
-                if n == 126:
-                    if len(data) < 4: break
-                    n, i = struct.unpack(">H", data[2:4])[0], 4
-                elif n == 127:
-                    if len(data) < 10: break
-                    n, i = struct.unpack(">Q", data[2:10])[0], 10
-                if len(data) < i + n:
-                    break
-                op, payload, data = data[0] & 0x0f, data[i:i + n], data[i + n:]
+            got, data = wsraw.frames(data)
+            for _, op, payload in got:
                 if op == 8:
                     sys.exit("desk_send: the hub closed the session")
                 if op == 1:

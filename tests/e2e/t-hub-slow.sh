@@ -13,59 +13,18 @@ e2e_init
 COUNT=${COUNT:-20000}
 start_desk
 
-python3 - "$HUB_PORT" "$AGENT_LINK" "$T" >"$T/slow.out" 2>&1 <<'PY' &
-import json, os, socket, struct, sys, time, base64
+python3 - "$HUB_PORT" "$AGENT_LINK" "$T" "$(cd "$(dirname "$0")" && pwd)" >"$T/slow.out" 2>&1 <<'PY' &
+import json, os, socket, sys, time
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[4])
+import wsraw
 
 port, link, tdir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 token = link.split("#", 1)[1]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", port))
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /v1/desk HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-           "Sec-WebSocket-Protocol: wadesk.v1\r\n\r\n" % (port, key)).encode())
-data = b""
-while b"\r\n\r\n" not in data:
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit("no handshake answer")
-    data += chunk
-head, data = data.split(b"\r\n\r\n", 1)
-if b" 101 " not in head.split(b"\r\n")[0]:
-    sys.exit("handshake refused: %r" % head[:80])
+s, data = wsraw.connect("127.0.0.1", port, rcvbuf=4096)
+frames = wsraw.frames
 
-def send_text(obj):
-    payload = json.dumps(obj).encode()
-    mask = os.urandom(4)
-    hdr = bytes([0x81])
-    n = len(payload)
-    if n < 126:
-        hdr += bytes([0x80 | n])
-    else:
-        hdr += bytes([0x80 | 126]) + struct.pack(">H", n)
-    s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-def frames(buf):
-    """Complete frames at the start of buf, and the bytes left over."""
-    out = []
-    while len(buf) >= 2:
-        op, n, i = buf[0] & 0x0f, buf[1] & 0x7f, 2
-        if buf[1] & 0x80:
-            sys.exit("the server masked a frame")
-        if n == 126:
-            if len(buf) < 4: break
-            n, i = struct.unpack(">H", buf[2:4])[0], 4
-        elif n == 127:
-            if len(buf) < 10: break
-            n, i = struct.unpack(">Q", buf[2:10])[0], 10
-        if len(buf) < i + n:
-            break
-        out.append((buf[0] & 0x80, op, buf[i:i + n]))
-        buf = buf[i + n:]
-    return out, buf
-
-send_text({"type": "hello", "token": token, "agent": "slowpoke", "last_event": 0})
+wsraw.send_text(s, {"type": "hello", "token": token, "agent": "slowpoke", "last_event": 0})
 s.settimeout(10)
 while True:
     got, rest = frames(data)
