@@ -131,6 +131,19 @@ ev_contact(struct session *s, int64_t n, const char *phone, const char *status, 
 	feed(s, &m);
 }
 
+/* A session over an in-memory cache, welcomed at event 0, that knows one
+ * customer (911) who wrote 100 s before now. */
+static void
+open_with_contact(struct session *s, struct rec *r, struct cache **c, int64_t now)
+{
+	assert_int_equal(cache_open(":memory:", c, NULL), 0);
+	session_init(s, "tok", "ravi", &hooks, r);
+	session_set_cache(s, *c);
+	session_open(s);
+	welcome(s, 0);
+	ev_contact(s, 1, "911", "Notifying agent", now - 100);
+}
+
 static void
 test_session_flow(void **state)
 {
@@ -275,14 +288,9 @@ test_session_limits_decide(void **state)
 	(void)state;
 	struct rec r = {0};
 	struct cache *c;
-	assert_int_equal(cache_open(":memory:", &c, NULL), 0);
 	struct session s;
-	session_init(&s, "tok", "ravi", &hooks, &r);
-	session_set_cache(&s, c);
-	session_open(&s);
-	welcome(&s, 0);
 	int64_t now = now_s();
-	ev_contact(&s, 1, "911", "Notifying agent", now - 100);
+	open_with_contact(&s, &r, &c, now);
 	ev_message(&s, 2, "in1", "911", "in", "hi", now - 100, NULL);
 	struct limit_verdict v;
 	assert_int_equal(session_check_limits(&s, "911", now, 1, &v), 0);
@@ -398,14 +406,9 @@ test_session_media(void **state)
 	(void)state;
 	struct rec r = {0};
 	struct cache *c;
-	assert_int_equal(cache_open(":memory:", &c, NULL), 0);
 	struct session s;
-	session_init(&s, "tok", "ravi", &hooks, &r);
-	session_set_cache(&s, c);
-	session_open(&s);
-	welcome(&s, 0);
 	int64_t now = now_s();
-	ev_contact(&s, 1, "911", "Notifying agent", now - 100);
+	open_with_contact(&s, &r, &c, now);
 	struct proto_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_EVENT;
