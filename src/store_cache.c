@@ -273,6 +273,20 @@ run(struct cache *c, sqlite3_stmt *st, char **cause, const char *what)
 	return 0;
 }
 
+/* Steps a statement that returns at most one row: 0 with the statement on
+ * that row (the caller reads it, then done()), 1 when there is none, -1 on
+ * an error; done() already called in those two cases. */
+static int
+step_one(struct cache *c, sqlite3_stmt *st, char **cause, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	int r = rc == SQLITE_DONE ? 1 : fail(c, cause, what);
+	done(st);
+	return r;
+}
+
 char *
 cache_meta_get(struct cache *c, const char *key)
 {
@@ -367,15 +381,11 @@ cache_chat_get(struct cache *c, const char *phone, struct cache_chat *out, char 
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, phone);
-	int rc = sqlite3_step(st), r;
-	if (rc == SQLITE_ROW) {
+	int r = step_one(c, st, cause, "read a chat");
+	if (r == 0) {
 		chat_read(st, out);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else
-		r = fail(c, cause, "read a chat");
-	done(st);
+		done(st);
+	}
 	return r;
 }
 
@@ -575,15 +585,11 @@ cache_msg_get(struct cache *c, const char *id, struct cache_msg *out, char **cau
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, id);
-	int rc = sqlite3_step(st), r;
-	if (rc == SQLITE_ROW) {
+	int r = step_one(c, st, cause, "read a message");
+	if (r == 0) {
 		msg_read(st, out);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else
-		r = fail(c, cause, "read a message");
-	done(st);
+		done(st);
+	}
 	return r;
 }
 
@@ -724,15 +730,11 @@ cache_msg_media_step(struct cache *c, const char *phone, int64_t seq, int dir,
 		return -1;
 	bind_text(st, 1, phone);
 	sqlite3_bind_int64(st, 2, dir < 0 && seq <= 0 ? INT64_MAX : seq);
-	int rc = sqlite3_step(st), r;
-	if (rc == SQLITE_ROW) {
+	int r = step_one(c, st, cause, "read a media message");
+	if (r == 0) {
 		msg_read(st, out);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else
-		r = fail(c, cause, "read a media message");
-	done(st);
+		done(st);
+	}
 	return r;
 }
 
