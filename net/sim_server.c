@@ -64,6 +64,7 @@ struct server {
 	CURLM             *multi;
 	char              *callback;
 	const char        *state;
+	const char        *cafile;   /* $SSL_CERT_FILE, NULL when unset or empty */
 	struct transfer   *xfer[POSTS_MAX];
 	unsigned           nxfer;
 	struct transfer   *fetches[FETCHES_MAX];
@@ -138,10 +139,8 @@ post_start(struct server *sv, struct sim_post *p)
 		rc = CURLE_OUT_OF_MEMORY;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(t->easy, CURLOPT_URL, sv->callback);
-	/* libcurl keeps its own CA bundle; SSL_CERT_FILE (OpenSSL's name,
-	 * which the console honours too) lets a test trust a self-signed hub. */
-	if (rc == CURLE_OK && getenv("SSL_CERT_FILE") != NULL && getenv("SSL_CERT_FILE")[0] != '\0')
-		rc = curl_easy_setopt(t->easy, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
+	if (rc == CURLE_OK && sv->cafile != NULL)
+		rc = curl_easy_setopt(t->easy, CURLOPT_CAINFO, sv->cafile);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	if (rc == CURLE_OK)
@@ -622,6 +621,11 @@ sim_server_run(struct sim *s, const struct sim_server_opts *opts, char **cause)
 	sv.sim = s;
 	sv.callback = opts->callback != NULL ? xstrdup(opts->callback) : NULL;
 	sv.state = opts->state;
+	/* libcurl keeps its own CA bundle; SSL_CERT_FILE (OpenSSL's name,
+	 * which the console honours too) lets a test trust a self-signed hub. */
+	sv.cafile = getenv("SSL_CERT_FILE");
+	if (sv.cafile != NULL && sv.cafile[0] == '\0')
+		sv.cafile = NULL;
 	sv.last_save = now_ms();
 	sv.sink_status = opts->sink_status ? opts->sink_status : 200;
 	if (opts->sink_out != NULL && (sv.sink = fopen(opts->sink_out, "a")) == NULL) {

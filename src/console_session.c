@@ -480,9 +480,9 @@ on_welcome(struct session *s, const struct proto_msg *m)
 		 * hub sending the welcome and this process reading it. */
 		if (old != NULL && strcmp(old, m->hub_id) != 0)
 			log_warn("cache does not match hub %s; events replay from the start", m->hub_id);
-		else if (cache_last_event(s->cache) > m->last_event)
-			log_verbose("cache is at event %lld, past the welcome's %lld (shared cache)",
-			    (long long)cache_last_event(s->cache), (long long)m->last_event);
+		else if (log_level >= 1 && cache_last_event(s->cache) > m->last_event)
+			log_verbose("cache is past the welcome's event %lld (shared cache)",
+			    (long long)m->last_event);
 		free(old);
 		char *cause = NULL;
 		if (cache_begin(s->cache, &cause) != 0 ||
