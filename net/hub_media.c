@@ -129,21 +129,11 @@ authorize(struct hub_media_ctx *c, struct lws *wsi, enum proto_role *role,
 static void
 disposition(struct buf *b, const char *name)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	buf_puts(b, "Content-Disposition: attachment; filename=\"");
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		buf_putc(b, *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? (char)*p : '_');
 	buf_puts(b, "\"; filename*=UTF-8''");
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			buf_putc(b, (char)*p);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[*p >> 4]);
-			buf_putc(b, hex[*p & 15]);
-		}
-	}
+	buf_put_pct(b, name);
 	buf_puts(b, "\r\n");
 }
 

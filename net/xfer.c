@@ -619,19 +619,8 @@ xfer_fetch(struct xfer *x, const char *url, const char *token, struct mediastore
 char *
 xfer_pct_encode(const char *name)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	struct buf b = {0};
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
-		/* RFC 5987 attr-char: ALPHA DIGIT and !#$&+-.^_`|~ */
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    strchr("!#$&+-.^_`|~", *p) != NULL)
-			buf_putc(&b, (char)*p);
-		else {
-			buf_putc(&b, '%');
-			buf_putc(&b, hex[*p >> 4]);
-			buf_putc(&b, hex[*p & 15]);
-		}
-	}
+	buf_put_pct(&b, name);
 	return b.data != NULL ? buf_steal(&b) : xstrdup("");
 }
 

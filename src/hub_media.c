@@ -432,22 +432,6 @@ hub_media_send_release(struct hub_media_send *m)
 
 /* ---- the public URL ------------------------------------------------------------------------ */
 
-static void
-pct_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			buf_putc(b, (char)*p);
-		} else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[*p >> 4]);
-			buf_putc(b, hex[*p & 15]);
-		}
-	}
-}
-
 char *
 hub_public_media_url(struct hub *h, const char *sha256, const char *name)
 {
@@ -472,6 +456,6 @@ hub_public_media_url(struct hub *h, const char *sha256, const char *name)
 		free(host);
 	}
 	buf_printf(&b, "/v1/public/%s/", sha256);
-	pct_encode(&b, name && name[0] ? name : "file");
+	buf_put_pct(&b, name && name[0] ? name : "file");
 	return buf_steal(&b);
 }

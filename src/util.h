@@ -41,6 +41,10 @@ struct buf {
 void  buf_append(struct buf *b, const void *p, size_t n);
 void  buf_puts(struct buf *b, const char *s);
 void  buf_putc(struct buf *b, char c);
+/* Appends s percent-encoded: every byte but RFC 3986's unreserved ones
+ * (ALPHA DIGIT - . _ ~) becomes %XX.  Right for a URL path segment and for
+ * RFC 5987's filename*=UTF-8''... */
+void  buf_put_pct(struct buf *b, const char *s);
 void  buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *buf_steal(struct buf *b);          /* returns data ("" if empty), resets b */
 void  buf_reset(struct buf *b);          /* len = 0, keeps the allocation */

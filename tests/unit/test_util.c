@@ -97,6 +97,17 @@ test_percentile(void **state)
 	assert_true(percentile(v, 0, 0.5) == 0);
 }
 
+static void
+test_pct(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	buf_put_pct(&b, "Invoice 7_a-b.~/\xc3\xa9");
+	buf_putc(&b, '\0');
+	assert_string_equal(b.data, "Invoice%207_a-b.~%2F%C3%A9");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -106,6 +117,7 @@ main(void)
 		cmocka_unit_test(test_hex_random),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_pct),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
