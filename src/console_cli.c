@@ -583,6 +583,7 @@ r_tail(struct cli *c)
 		return;
 	c->streaming = 1;
 	c->printed = c->app.sess.head;     /* live events are the ones after the welcome */
+	c->app.sess.resume_max = c->printed;  /* a reconnect resumes from what was printed */
 	c->app.reconnect = 1;        /* a hub restart does not end the stream */
 	client_timer(c->app.client, APP_T_DEADLINE, -1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -641,6 +642,7 @@ tail_frame(struct app *a, const char *data, size_t len)
 		buf_free(&b);
 	}
 	c->printed = m.n;
+	a->sess.resume_max = m.n;
 	proto_msg_release(&m);
 }
 

@@ -38,6 +38,7 @@ session_init(struct session *s, const char *token, const char *agent,
 	s->role = PROTO_ROLE_NONE;
 	s->state = SESS_OFFLINE;
 	s->agent_month = -1;
+	s->resume_max = -1;
 }
 
 static void
@@ -144,6 +145,8 @@ session_open(struct session *s)
 	m.token = s->token;
 	m.agent = s->agent;
 	m.last_event = s->cache != NULL ? cache_last_event(s->cache) : 0;
+	if (s->resume_max >= 0 && s->resume_max < m.last_event)
+		m.last_event = s->resume_max;
 	m.version = PROTO_VERSION;
 	s->state = SESS_HELLO;
 	s->gap = 0;

@@ -89,6 +89,9 @@ struct session {
 	struct session_unacked *unacked;
 	int64_t gap;                  /* first event the cache missed; 0 none */
 	int     said_bye;             /* the hub's bye came: the rest is not read */
+	int64_t resume_max;           /* >= 0: hello resumes no later than this event
+	                                 (tail: what it printed, however far another
+	                                 process sharing the cache got); -1 none */
 };
 
 /* Sets up s (token and agent copied). */
@@ -98,7 +101,8 @@ void session_release(struct session *s);
 /* Uses cache for events from now on (not owned; NULL detaches). */
 void session_set_cache(struct session *s, struct cache *c);
 
-/* The connection opened: sends hello with the cache's last event. */
+/* The connection opened: sends hello with the cache's last event (at most
+ * resume_max when that is set). */
 void session_open(struct session *s);
 /* The connection closed; why is kept for the banner. */
 void session_closed(struct session *s, const char *why);
