@@ -119,13 +119,20 @@ struct webreq {
 	int         kind;             /* 0 none, 1 webhook */
 	int         refused;          /* HTTP status decided before the body ended */
 	int         too_big;
-	int         queued;           /* in the current batch */
+	int         queued;           /* in the current batch, or waiting for its sync */
+	uint64_t    ticket;           /* when waiting: its batch's sync ticket */
 	int         status;
 	const char *ctype;
 	char       *resp;
 	size_t      resp_len;
 	struct hub_upload *up;        /* kind 3: POST /v1/media (hub_media.c) */
 	struct hub_media_answer held; /* kind 3: answer once the body is dropped */
+};
+
+/* Webhook requests between reading and answering. */
+struct reqlist {
+	struct webreq **v;
+	size_t          n, cap;
 };
 
 struct peer_fail {
@@ -145,8 +152,9 @@ struct server {
 	char               *secret;
 	struct desk        *desks;
 	int                 ndesks;
-	struct webreq     **batch;
-	size_t              nbatch, cbatch;
+	struct reqlist      batch;        /* read, to be applied by run_batch */
+	struct reqlist      waiting;      /* applied, answered once on disk */
+	uint64_t            durable;      /* the last sync ticket answered */
 	lws_sorted_usec_list_t batch_sul, tick_sul;
 	int                 batch_scheduled;
 	struct peer_fail    fails[64];
@@ -269,6 +277,15 @@ on_outbox_wake(void *arg)
 {
 	struct server *srv = arg;
 	hub_sender_wake(srv->snd);
+}
+
+/* From the WAL sync thread: the loop answers the batch (answer_durable). */
+static void
+on_sync_wake(void *arg)
+{
+	struct server *srv = arg;
+	if (srv->ctx != NULL)
+		lws_cancel_service(srv->ctx);
 }
 
 static void
@@ -664,59 +681,96 @@ metrics(struct server *srv)
 }
 
 static void
+reqlist_add(struct reqlist *l, struct webreq *r)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = r;
+	r->queued = 1;
+}
+
+static void
+reqlist_remove(struct reqlist *l, struct webreq *r)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == r) {
+			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+			l->n--;
+			break;
+		}
+	r->queued = 0;
+}
+
+static void
+answer_ok(struct webreq *r)
+{
+	r->queued = 0;
+	set_resp(r, 200, "application/json", xstrdup("{\"status\":\"ok\"}\n"));
+}
+
+/*
+ * Applies the batch as one group commit.  A 400 or 500 is answered at
+ * once; the 200s wait in srv->waiting until hub_durable() reports their
+ * ticket (answer_durable), so nothing is acknowledged before it is on
+ * disk, while the loop goes on with the next batch.
+ */
+static void
 run_batch(lws_sorted_usec_list_t *sul)
 {
 	struct server *srv = lws_container_of(sul, struct server, batch_sul);
-	size_t n = srv->nbatch;
+	size_t n = srv->batch.n;
 	srv->batch_scheduled = 0;
 	if (n == 0)
 		return;
 	struct hub_webhook *w = xcalloc(n, sizeof *w);
 	for (size_t i = 0; i < n; i++) {
-		w[i].body = srv->batch[i]->body.data ? srv->batch[i]->body.data : "";
-		w[i].len = srv->batch[i]->body.len;
+		w[i].body = srv->batch.v[i]->body.data ? srv->batch.v[i]->body.data : "";
+		w[i].len = srv->batch.v[i]->body.len;
 	}
-	hub_webhooks(srv->h, w, n);
+	uint64_t ticket = hub_webhooks(srv->h, w, n);
 	hub_fetcher_wake(srv->fetch);      /* inbound media to download */
 	for (size_t i = 0; i < n; i++) {
-		struct webreq *r = srv->batch[i];
+		struct webreq *r = srv->batch.v[i];
 		r->queued = 0;
-		if (w[i].status == 200)
-			set_resp(r, 200, "application/json", xstrdup("{\"status\":\"ok\"}\n"));
-		else
+		if (w[i].status == 200 && ticket > srv->durable) {
+			r->ticket = ticket;
+			reqlist_add(&srv->waiting, r);
+		} else if (w[i].status == 200) {
+			answer_ok(r);
+		} else {
 			set_resp(r, w[i].status, "text/plain", xasprintf("%s\n", w[i].reason ? w[i].reason : "error"));
+		}
 		free(w[i].reason);
 	}
 	free(w);
-	srv->nbatch = 0;
+	srv->batch.n = 0;
 }
 
-static void
-batch_add(struct server *srv, struct webreq *r)
+/* After every turn of the loop: answers the webhooks whose batch is on
+ * disk now (hub_durable also broadcast its events).  -1 when a sync
+ * failed: the hub must stop without answering anything more. */
+static int
+answer_durable(struct server *srv)
 {
-	if (srv->nbatch == srv->cbatch) {
-		srv->cbatch = srv->cbatch ? 2 * srv->cbatch : 64;
-		srv->batch = xrealloc(srv->batch, srv->cbatch * sizeof *srv->batch);
+	uint64_t d = hub_durable(srv->h);
+	if (hub_failed(srv->h) != NULL)
+		return -1;
+	if (d <= srv->durable)
+		return 0;
+	srv->durable = d;
+	size_t k = 0;
+	for (size_t i = 0; i < srv->waiting.n; i++) {
+		struct webreq *r = srv->waiting.v[i];
+		if (r->ticket <= d)
+			answer_ok(r);
+		else
+			srv->waiting.v[k++] = r;
 	}
-	srv->batch[srv->nbatch++] = r;
-	r->queued = 1;
-	if (!srv->batch_scheduled) {
-		srv->batch_scheduled = 1;
-		/* Fires after the sockets ready in this turn were all served. */
-		lws_sul_schedule(srv->ctx, 0, &srv->batch_sul, run_batch, 1);
-	}
-}
-
-static void
-batch_remove(struct server *srv, struct webreq *r)
-{
-	for (size_t i = 0; i < srv->nbatch; i++)
-		if (srv->batch[i] == r) {
-			memmove(&srv->batch[i], &srv->batch[i + 1], (srv->nbatch - i - 1) * sizeof *srv->batch);
-			srv->nbatch--;
-			break;
-		}
-	r->queued = 0;
+	srv->waiting.n = k;
+	hub_fetcher_wake(srv->fetch);
+	return 0;
 }
 
 static int
@@ -727,6 +781,18 @@ secret_ok(const char *given, const char *secret)
 	for (size_t i = 0; i < b; i++)
 		d |= (unsigned char)(given[i < a ? i : 0] ^ secret[i]);
 	return d == 0;
+}
+
+static void
+batch_add(struct server *srv, struct webreq *r)
+{
+	reqlist_add(&srv->batch, r);
+	r->ticket = 0;
+	if (!srv->batch_scheduled) {
+		srv->batch_scheduled = 1;
+		/* Fires after the sockets ready in this turn were all served. */
+		lws_sul_schedule(srv->ctx, 0, &srv->batch_sul, run_batch, 1);
+	}
 }
 
 /* An answer from hub_media.c, written the usual deferred way. */
@@ -876,7 +942,7 @@ cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (r != NULL) {
 			if (r->queued)
-				batch_remove(srv, r);
+				reqlist_remove(r->ticket ? &srv->waiting : &srv->batch, r);
 			hub_upload_free(r->up);
 			r->up = NULL;
 			free(r->held.body);
@@ -913,7 +979,8 @@ on_tick(lws_sorted_usec_list_t *sul)
 		int64_t now = mono_ms();
 		if (now >= srv->drain_until)
 			hub_sender_hold(srv->snd);
-		if ((hub_outbox_depth(srv->h) == 0 && !hub_sender_busy(srv->snd) && srv->nbatch == 0) ||
+		if ((hub_outbox_depth(srv->h) == 0 && !hub_sender_busy(srv->snd) && srv->batch.n == 0 &&
+		     srv->waiting.n == 0) ||
 		    (now >= srv->drain_until && !hub_sender_busy(srv->snd)) ||
 		    now >= srv->drain_until + DRAIN_GRACE_MS) {
 			srv->done = 1;
@@ -1030,7 +1097,7 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 	}
 	if ((srv.secret = access_read_file(dir, ACCESS_SECRET_FILE, &cause)) == NULL)
 		goto out;
-	struct hub_io io = { &srv, on_broadcast, on_outbox_wake, on_rotated };
+	struct hub_io io = { &srv, on_broadcast, on_outbox_wake, on_rotated, on_sync_wake };
 	if (hub_open(dir, cfg, &io, &srv.h, &cause) < 0)
 		goto out;
 	srv.media.h = srv.h;
@@ -1084,6 +1151,11 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 	while (!srv.done) {
 		if (lws_service(srv.ctx, 0) < 0)
 			break;
+		if (answer_durable(&srv) < 0) {
+			log_warn("stopping: %s", hub_failed(srv.h));
+			rc = 1;
+			goto out;
+		}
 		if (got_hup) {
 			got_hup = 0;
 			reload(&srv, listen_override);
@@ -1092,7 +1164,7 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 			log_info("stopping: draining for up to %d s", DRAIN_MS / 1000);
 			srv.draining = 1;
 			srv.drain_until = mono_ms() + DRAIN_MS;
-			if (srv.nbatch > 0)
+			if (srv.batch.n > 0)
 				run_batch(&srv.batch_sul);
 			for (struct desk *d = srv.desks; d; d = d->next)
 				desk_close(d, "shutdown", NULL);
@@ -1115,7 +1187,8 @@ out:
 	hub_free(srv.h);
 	sniff_free(srv.media.sn);
 	mediastore_free(srv.media.ms);
-	free(srv.batch);
+	free(srv.batch.v);
+	free(srv.waiting.v);
 	if (key != NULL)
 		explicit_bzero(key, strlen(key));
 	free(key);

@@ -3,8 +3,13 @@
  *
  * Everything that changes state runs inside a store transaction and emits
  * its events with emit(): the frame is appended to the event log in that
- * transaction and kept in h->pend until the commit, then broadcast in order
- * (flush()).  A rollback drops them and restores the head (drop()).  Group
+ * transaction and kept in h->cur until the commit is durable, then
+ * broadcast in order (tx_release()).  A rollback drops them and restores
+ * the head (hub_drop()).  Webhook batches commit without waiting for the
+ * disk (hub_commit_async): their effects are held, tagged with a sync
+ * ticket, until the WAL sync worker reports the ticket durable
+ * (hub_durable()); any synchronous commit meanwhile syncs the log itself
+ * and releases the held ones first, so the order of events never changes.  Group
  * commit for webhooks adds savepoints: each webhook remembers where the
  * pending lists stood, so undoing one webhook undoes exactly its events.
  *
@@ -26,6 +31,7 @@
 #include "status.h"
 #include "store.h"
 #include "util.h"
+#include "walsync.h"
 
 /* ---- settings: one table of keys, types and defaults ---------------------- */
 
@@ -147,7 +153,7 @@ hub_set_time(struct hub *h, int64_t t)
 }
 
 const struct hub_metrics *hub_metrics(struct hub *h) { return &h->m; }
-int64_t hub_head(struct hub *h) { return h->head; }
+int64_t hub_head(struct hub *h) { return h->released; }
 size_t hub_outbox_depth(struct hub *h) { return h->ob_depth; }
 const char *hub_id(struct hub *h) { return h->hub_id; }
 int64_t hub_generation(struct hub *h) { return h->generation; }
@@ -158,6 +164,7 @@ int
 hub_emit(struct hub *h, struct proto_msg *ev, char **cause)
 {
 	size_t len;
+	struct hub_tx *t = &h->cur;
 	ev->type = PROTO_EVENT;
 	ev->n = h->head + 1;
 	ev->t = hub_now(h);
@@ -167,11 +174,11 @@ hub_emit(struct hub *h, struct proto_msg *ev, char **cause)
 		return -1;
 	}
 	h->head = ev->n;
-	if (h->npend == h->cpend) {
-		h->cpend = h->cpend ? 2 * h->cpend : 64;
-		h->pend = xrealloc(h->pend, h->cpend * sizeof *h->pend);
+	if (t->npend == t->cpend) {
+		t->cpend = t->cpend ? 2 * t->cpend : 64;
+		t->pend = xrealloc(t->pend, t->cpend * sizeof *t->pend);
 	}
-	h->pend[h->npend++] = (struct hub_pending){ ev->n, frame, len };
+	t->pend[t->npend++] = (struct hub_pending){ ev->n, frame, len };
 	return 0;
 }
 
@@ -179,39 +186,21 @@ void
 hub_mark(struct hub *h, struct hub_mark *m)
 {
 	m->head = h->head;
-	m->npend = h->npend;
-	m->nnewq = h->nnewq;
-	m->nnewf = h->nnewf;
+	m->npend = h->cur.npend;
+	m->nnewq = h->cur.nnewq;
+	m->nnewf = h->cur.nnewf;
 }
 
 void
 hub_undo(struct hub *h, const struct hub_mark *m)
 {
-	while (h->npend > m->npend)
-		free(h->pend[--h->npend].frame);
-	while (h->nnewq > m->nnewq)
-		free(h->newq[--h->nnewq].phone);
+	struct hub_tx *t = &h->cur;
+	while (t->npend > m->npend)
+		free(t->pend[--t->npend].frame);
+	while (t->nnewq > m->nnewq)
+		free(t->newq[--t->nnewq].phone);
 	hub_fetch_undo(h, m->nnewf);
 	h->head = m->head;
-}
-
-void
-hub_flush(struct hub *h)
-{
-	for (size_t i = 0; i < h->npend; i++) {
-		if (h->io.broadcast != NULL)
-			h->io.broadcast(h->io.arg, h->pend[i].n, h->pend[i].frame, h->pend[i].len);
-		free(h->pend[i].frame);
-	}
-	h->npend = 0;
-	for (size_t i = 0; i < h->nnewq; i++) {
-		hub_outbox_push(h, h->newq[i].msg_id, h->newq[i].phone, 0, 0);
-		free(h->newq[i].phone);
-	}
-	if (h->nnewq > 0 && h->io.outbox_wake != NULL)
-		h->io.outbox_wake(h->io.arg);
-	h->nnewq = 0;
-	hub_fetch_flush(h);
 }
 
 void
@@ -221,11 +210,70 @@ hub_drop(struct hub *h, int64_t head)
 	hub_undo(h, &m);
 }
 
+/* A durable transaction's effects, in order: its events to every
+ * console, its sends to the outbox, its downloads to the fetcher. */
+static void
+tx_release(struct hub *h, struct hub_tx *t)
+{
+	for (size_t i = 0; i < t->npend; i++) {
+		if (h->io.broadcast != NULL)
+			h->io.broadcast(h->io.arg, t->pend[i].n, t->pend[i].frame, t->pend[i].len);
+		h->released = t->pend[i].n;
+		free(t->pend[i].frame);
+	}
+	t->npend = 0;
+	for (size_t i = 0; i < t->nnewq; i++) {
+		hub_outbox_push(h, t->newq[i].msg_id, t->newq[i].phone, 0, 0);
+		free(t->newq[i].phone);
+	}
+	if (t->nnewq > 0 && h->io.outbox_wake != NULL)
+		h->io.outbox_wake(h->io.arg);
+	t->nnewq = 0;
+	hub_fetch_flush(h, t);
+}
+
+static void
+tx_free(struct hub_tx *t)
+{
+	for (size_t i = 0; i < t->npend; i++)
+		free(t->pend[i].frame);
+	for (size_t i = 0; i < t->nnewq; i++)
+		free(t->newq[i].phone);
+	free(t->pend);
+	free(t->newq);
+	hub_fetch_tx_free(t);
+	memset(t, 0, sizeof *t);
+}
+
+/* Releases the held transactions with a ticket up to seq, in order. */
+static void
+release_held(struct hub *h, uint64_t seq)
+{
+	size_t i = 0;
+	for (; i < h->nheld && h->held[i].seq <= seq; i++) {
+		tx_release(h, &h->held[i]);
+		tx_free(&h->held[i]);
+	}
+	memmove(h->held, h->held + i, (h->nheld - i) * sizeof *h->held);
+	h->nheld -= i;
+	if (seq > h->durable)
+		h->durable = seq;
+}
+
+static void
+sync_failed(struct hub *h, const char *why)
+{
+	if (h->failed == NULL)
+		h->failed = xasprintf("%s; what was committed since the last sync may not be on "
+		                      "disk, so the hub stops and SQLite recovers the log at "
+		                      "the next start", why);
+}
+
 int
 hub_begin(struct hub *h, char **cause)
 {
 	h->tx_head = h->head;
-	return store_begin(h->st, cause);
+	return store_begin_deferred(h->st, cause);
 }
 
 int
@@ -235,8 +283,80 @@ hub_commit(struct hub *h, char **cause)
 		hub_drop(h, h->tx_head);
 		return -1;
 	}
-	hub_flush(h);
+	/* This sync covers every transaction committed before: the held
+	 * ones go first, so events are broadcast in order. */
+	if (store_wal_sync(h->st, cause) < 0) {
+		sync_failed(h, *cause);
+		hub_drop(h, h->tx_head);
+		return -1;
+	}
+	release_held(h, h->seq);
+	tx_release(h, &h->cur);
 	return 0;
+}
+
+int
+hub_settle(struct hub *h, char **cause)
+{
+	if (h->nheld == 0)
+		return 0;
+	if (store_wal_sync(h->st, cause) < 0) {
+		sync_failed(h, *cause);
+		return -1;
+	}
+	release_held(h, h->seq);
+	return 0;
+}
+
+int
+hub_commit_async(struct hub *h, uint64_t *seq, char **cause)
+{
+	*seq = 0;
+	if (h->ws == NULL)
+		return hub_commit(h, cause);
+	if (store_commit(h->st, cause) < 0) {
+		hub_drop(h, h->tx_head);
+		return -1;
+	}
+	if (h->nheld == h->cheld) {
+		h->cheld = h->cheld ? 2 * h->cheld : 8;
+		h->held = xrealloc(h->held, h->cheld * sizeof *h->held);
+	}
+	h->cur.seq = ++h->seq;
+	h->held[h->nheld++] = h->cur;
+	memset(&h->cur, 0, sizeof h->cur);
+	walsync_request(h->ws, h->seq);
+	*seq = h->seq;
+	return 0;
+}
+
+uint64_t
+hub_durable(struct hub *h)
+{
+	if (h->ws != NULL && h->nheld > 0) {
+		char *failed = NULL;
+		uint64_t d = walsync_done(h->ws, &failed);
+		if (failed != NULL) {
+			sync_failed(h, failed);
+			free(failed);
+		}
+		release_held(h, d);
+	}
+	return h->durable;
+}
+
+uint64_t
+hub_durable_wait(struct hub *h)
+{
+	if (h->ws != NULL && h->nheld > 0)
+		walsync_wait(h->ws, h->seq);
+	return hub_durable(h);
+}
+
+const char *
+hub_failed(struct hub *h)
+{
+	return h->failed;
 }
 
 void
@@ -435,11 +555,12 @@ hub_queue_send(struct hub *h, int64_t msg_id, const char *phone, char **cause)
 {
 	if (store_outbox_add(h->st, msg_id, phone, cause) < 0)
 		return -1;
-	if (h->nnewq == h->cnewq) {
-		h->cnewq = h->cnewq ? 2 * h->cnewq : 16;
-		h->newq = xrealloc(h->newq, h->cnewq * sizeof *h->newq);
+	struct hub_tx *t = &h->cur;
+	if (t->nnewq == t->cnewq) {
+		t->cnewq = t->cnewq ? 2 * t->cnewq : 16;
+		t->newq = xrealloc(t->newq, t->cnewq * sizeof *t->newq);
 	}
-	h->newq[h->nnewq++] = (struct hub_newq){ msg_id, xstrdup(phone) };
+	t->newq[t->nnewq++] = (struct hub_newq){ msg_id, xstrdup(phone) };
 	return 0;
 }
 
@@ -805,7 +926,13 @@ hub_open(const char *dir, const struct config *cfg, const struct hub_io *io, str
 			*cause = xasprintf("database in '%s' has no hub id (not made by wadeskd init)", dir);
 		goto fail;
 	}
-	h->head = store_event_head(h->st);
+	h->head = h->released = store_event_head(h->st);
+	/* With a way to wake the caller's loop, webhook batches are synced by
+	 * a worker thread (walsync.h) while the next batch is applied; else
+	 * every commit waits for its sync. */
+	if (store_deferred(h->st) && h->io.wake != NULL &&
+	    (h->ws = walsync_start(h->st, h->io.wake, h->io.arg, cause)) == NULL)
+		goto fail;
 	h->generation = store_meta_int(h->st, "access_generation", 0);
 	h->brb = store_meta_int(h->st, "brb", 0) != 0;
 	if (hub_load_settings(h, cause) < 0 || hub_load_templates(h, cause) < 0)
@@ -834,10 +961,13 @@ hub_free(struct hub *h)
 {
 	if (h == NULL)
 		return;
-	hub_drop(h, h->head);
+	walsync_stop(h->ws);
+	for (size_t i = 0; i < h->nheld; i++)
+		tx_free(&h->held[i]);
+	free(h->held);
+	tx_free(&h->cur);
 	hub_fetch_free_all(h);
-	free(h->pend);
-	free(h->newq);
+	free(h->failed);
 	store_close(h->st);
 	limits_free(h->lim);
 	store_kv_free(h->settings, h->nsettings);
@@ -877,7 +1007,12 @@ hub_replay(struct hub *h, int64_t after, int limit, struct store_event **out)
 		log_warn("%s", cause);
 		free(cause);
 	}
-	return n;
+	/* Committed but not yet on disk: not for consoles (a crash could
+	 * take them back, and their numbers would be given again). */
+	int keep = n;
+	while (keep > 0 && (*out)[keep - 1].n > h->released)
+		free((*out)[--keep].frame);
+	return keep;
 }
 
 /* ---- periodic --------------------------------------------------------------------------------- */

@@ -36,6 +36,10 @@ struct hub_io {
 	void (*outbox_wake)(void *arg);
 	/* Access rotated to generation: close sessions of older generations. */
 	void (*rotated)(void *arg, int64_t generation);
+	/* Called from another thread when a WAL sync finished: the loop
+	 * should call hub_durable() soon.  NULL: every commit waits for its
+	 * own sync (tests, one-shot tools). */
+	void (*wake)(void *arg);
 };
 
 /* One console session as the hub sees it. */
@@ -70,7 +74,7 @@ int  hub_init_db(const char *dir, const struct config *cfg, char **cause);
 int64_t hub_now(struct hub *h);
 void    hub_set_time(struct hub *h, int64_t t);   /* 0: the wall clock again */
 const struct hub_metrics *hub_metrics(struct hub *h);
-int64_t hub_head(struct hub *h);                  /* last event number */
+int64_t hub_head(struct hub *h);                  /* last event number broadcast */
 size_t  hub_outbox_depth(struct hub *h);
 const char *hub_id(struct hub *h);
 
@@ -83,10 +87,25 @@ struct hub_webhook {
 };
 /*
  * Applies n webhook bodies as one group commit: each in its own savepoint
- * (a failing one is undone alone), one COMMIT for all, then their events
- * are broadcast.  Duplicates (same provider id) change nothing and get 200.
+ * (a failing one is undone alone), one COMMIT for all.  Duplicates (same
+ * provider id) change nothing and get 200.  The 200s must not go out
+ * before the commit is on disk: the result is the sync ticket to wait
+ * for (hub_durable() >= it), 0 when it is durable already (no io.wake, or
+ * synchronous=NORMAL) or nothing was committed.  400s and 500s may be
+ * answered at once.  The batch's events are broadcast when it is durable.
  */
-void hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n);
+uint64_t hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n);
+/*
+ * Releases the batches whose WAL sync finished (their events broadcast,
+ * their sends and downloads queued) and returns the highest durable
+ * ticket.  Cheap; the loop calls it after every turn.  hub_durable_wait()
+ * first blocks until every batch committed so far is durable.
+ */
+uint64_t hub_durable(struct hub *h);
+uint64_t hub_durable_wait(struct hub *h);
+/* Non-NULL (the reason) once a WAL sync failed: what was committed may not
+ * be on disk, so nothing more may be acknowledged; the hub must stop. */
+const char *hub_failed(struct hub *h);
 
 /* ---- desk sessions ---- */
 /*

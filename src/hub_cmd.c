@@ -695,6 +695,10 @@ hub_command(struct hub *h, struct hub_session *s, const struct proto_msg *m, siz
 		goto err;
 	}
 	if (commands[i].flags & (OWN_TX | READ)) {
+		if (hub_settle(h, &cause) < 0) {
+			internal(&c, cause);
+			goto err;
+		}
 		if (commands[i].fn(&c) < 0)
 			goto err;
 	} else {
@@ -793,7 +797,7 @@ hub_hello(struct hub *h, const struct proto_msg *hello, struct hub_session *s, c
 	w.agent = s->agent;
 	w.version = PROTO_VERSION;
 	w.server_time = hub_now(h);
-	w.last_event = h->head;
+	w.last_event = h->released;
 	w.brb = h->brb;
 	w.nsettings = hub_public_settings(h, &w.settings);
 	w.templates = h->ptpl;

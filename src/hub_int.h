@@ -17,6 +17,18 @@
 
 struct hub_pending { int64_t n; char *frame; size_t len; };
 struct hub_newq { int64_t msg_id; char *phone; };
+struct hub_fjob;
+
+/* What a transaction releases once it is durable: its events (broadcast
+ * in order), its new outbox entries and its download jobs.  The open
+ * transaction's is h->cur; committed ones whose WAL sync is still running
+ * wait in h->held, in commit order, tagged with their sync ticket. */
+struct hub_tx {
+	uint64_t            seq;
+	struct hub_pending *pend; size_t npend, cpend;
+	struct hub_newq    *newq; size_t nnewq, cnewq;
+	struct hub_fjob    *newf; size_t nnewf, cnewf;
+};
 struct hub_typing { char *phone; int64_t until; };
 
 struct ob_phone {
@@ -64,8 +76,12 @@ struct hub {
 	struct template_def  *tdefs;
 	struct proto_template *ptpl;
 
-	struct hub_pending *pend; size_t npend, cpend;
-	struct hub_newq    *newq; size_t nnewq, cnewq;
+	struct hub_tx       cur;
+	struct hub_tx      *held; size_t nheld, cheld;
+	uint64_t            seq, durable;    /* last ticket given, last released */
+	int64_t             released;        /* last event number broadcast */
+	struct walsync     *ws;              /* NULL: commits are synced inline */
+	char               *failed;          /* a WAL sync failed: the hub must stop */
 
 	struct ob_entry *ob_head;
 	size_t           ob_depth;
@@ -73,7 +89,6 @@ struct hub {
 	struct ob_phone *phones[HUB_PHONE_BUCKETS];
 
 	struct hub_fjob *fjobs; size_t nfjobs, cfjobs;    /* committed download jobs */
-	struct hub_fjob *newf;  size_t nnewf, cnewf;      /* added in this transaction */
 
 	struct hub_typing *typing; size_t ntyping;
 	char  **agents; size_t nagents;
@@ -96,14 +111,20 @@ int  hub_load_settings(struct hub *h, char **cause);
 size_t hub_public_settings(struct hub *h, const struct proto_setting **out);
 int  hub_load_templates(struct hub *h, char **cause);
 
-/* Transactions with their events: begin, then commit (broadcasts) or abort. */
+/* Transactions with their events: begin, then commit (durable, then
+ * broadcast) or abort.  hub_commit_async() does not wait for the disk:
+ * *seq gets the ticket that hub_durable() reports once the transaction is
+ * on disk and released (0: released already). */
 int  hub_begin(struct hub *h, char **cause);
 int  hub_commit(struct hub *h, char **cause);
+int  hub_commit_async(struct hub *h, uint64_t *seq, char **cause);
+/* Syncs and releases the held transactions now: a read must not show what
+ * a crash could still take back.  0, or -1 with *cause. */
+int  hub_settle(struct hub *h, char **cause);
 void hub_abort(struct hub *h);
 struct hub_mark { int64_t head; size_t npend, nnewq, nnewf; };
 void hub_mark(struct hub *h, struct hub_mark *m);
 void hub_undo(struct hub *h, const struct hub_mark *m);
-void hub_flush(struct hub *h);
 void hub_drop(struct hub *h, int64_t head);
 
 /* Appends an event (n, t, type set here) to the log and the pending list. */
@@ -130,15 +151,16 @@ int  hub_queue_send(struct hub *h, int64_t msg_id, const char *phone, char **cau
 void hub_outbox_push(struct hub *h, int64_t msg_id, const char *phone, int attempts,
                      int64_t next_try);
 
-/* Download jobs (hub_media.c): add inside a transaction; flushed to the
- * memory view by hub_flush (returns 1 when there were new ones), dropped
- * by hub_undo. */
+/* Download jobs (hub_media.c): add inside a transaction (into h->cur);
+ * moved to the memory view when the transaction is released
+ * (hub_fetch_flush, t's jobs), dropped by hub_undo. */
 int  hub_fetch_add(struct hub *h, int64_t msg_id, const char *url, const char *mime, char **cause);
 void hub_fetch_undo(struct hub *h, size_t nnewf);
-int  hub_fetch_flush(struct hub *h);
+void hub_fetch_flush(struct hub *h, struct hub_tx *t);
 void hub_fetch_push(struct hub *h, const struct hub_fjob *j);
 int  hub_fetch_load(struct hub *h, char **cause);
 void hub_fetch_free_all(struct hub *h);
+void hub_fetch_tx_free(struct hub_tx *t);      /* t's jobs, never pushed */
 
 void hub_typing(struct hub *h, const char *phone, int64_t until);
 void hub_typing_clear(struct hub *h, const char *phone);

@@ -96,11 +96,8 @@ hub_fetch_free_all(struct hub *h)
 	for (size_t i = 0; i < h->nfjobs; i++)
 		fjob_release(&h->fjobs[i]);
 	free(h->fjobs);
-	for (size_t i = 0; i < h->nnewf; i++)
-		fjob_release(&h->newf[i]);
-	free(h->newf);
-	h->fjobs = h->newf = NULL;
-	h->nfjobs = h->cfjobs = h->nnewf = h->cnewf = 0;
+	h->fjobs = NULL;
+	h->nfjobs = h->cfjobs = 0;
 }
 
 int
@@ -129,25 +126,33 @@ hub_fetch_add(struct hub *h, int64_t msg_id, const char *url, const char *mime, 
 	if (store_media_job_add(h->st, msg_id, url, mime, created, cause) < 0)
 		return -1;
 	struct hub_fjob f = { msg_id, xstrdup(url), xstrdup(mime), xstrdup(""), 0, 0, created, 0 };
-	fjob_append(&h->newf, &h->nnewf, &h->cnewf, &f);
+	fjob_append(&h->cur.newf, &h->cur.nnewf, &h->cur.cnewf, &f);
 	return 0;
 }
 
 void
 hub_fetch_undo(struct hub *h, size_t nnewf)
 {
-	while (h->nnewf > nnewf)
-		fjob_release(&h->newf[--h->nnewf]);
+	while (h->cur.nnewf > nnewf)
+		fjob_release(&h->cur.newf[--h->cur.nnewf]);
 }
 
-int
-hub_fetch_flush(struct hub *h)
+void
+hub_fetch_flush(struct hub *h, struct hub_tx *t)
 {
-	size_t n = h->nnewf;
-	for (size_t i = 0; i < h->nnewf; i++)
-		hub_fetch_push(h, &h->newf[i]);
-	h->nnewf = 0;
-	return n > 0;
+	for (size_t i = 0; i < t->nnewf; i++)
+		hub_fetch_push(h, &t->newf[i]);
+	t->nnewf = 0;
+}
+
+void
+hub_fetch_tx_free(struct hub_tx *t)
+{
+	for (size_t i = 0; i < t->nnewf; i++)
+		fjob_release(&t->newf[i]);
+	free(t->newf);
+	t->newf = NULL;
+	t->nnewf = t->cnewf = 0;
 }
 
 size_t

@@ -3,8 +3,10 @@
  *
  * A batch of bodies is parsed first (a body that does not parse is a 400
  * and never touches the database), then applied in one transaction, each
- * body in a savepoint, and committed once: group commit.  Only after the
- * commit are the webhooks answered 200 and their events broadcast.
+ * body in a savepoint, and committed once: group commit.  Only once the
+ * commit is on disk are the webhooks answered 200 and their events
+ * broadcast; the sync runs in a worker while the next batch is applied
+ * (hub_commit_async, walsync.h).
  *
  * Inbound message: stored once (the provider id is UNIQUE; a duplicate
  * delivery stops here and changes nothing), the contact's last inbound time
@@ -264,12 +266,13 @@ apply_user(struct hub *h, const struct gupshup_user_event *u, char **cause)
 	return rc;
 }
 
-void
+uint64_t
 hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n)
 {
 	struct gupshup_callback *cb = xcalloc(n ? n : 1, sizeof *cb);
 	char *cause = NULL;
 	size_t good = 0;
+	uint64_t seq = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		w[i].status = 0;
@@ -330,7 +333,7 @@ hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n)
 				h->m.webhooks_dup++;
 		}
 	}
-	if (hub_commit(h, &cause) < 0) {
+	if (hub_commit_async(h, &seq, &cause) < 0) {
 		log_warn("%s", cause);
 		for (size_t i = 0; i < n; i++)
 			if (w[i].status == 200) {
@@ -347,4 +350,5 @@ out:
 		gupshup_callback_release(&cb[i]);
 	free(cb);
 	free(cause);
+	return seq;
 }

@@ -13,9 +13,14 @@
  * text's address: every query below is a string literal, so the address is
  * a stable key and hot paths (event append, message insert) never re-parse.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -34,6 +39,14 @@ struct store {
 	char            *path;
 	struct stmt_slot cache[STMT_CACHE];
 	int              ncache;
+	int              sync_full;     /* the durability asked for */
+	int              deferred;      /* this transaction commits without fsync */
+	/* The write-ahead log as store_wal_sync() sees it (any thread, under
+	 * wal_mu): our own descriptor, and which file it is. */
+	pthread_mutex_t  wal_mu;
+	int              wal_fd;
+	dev_t            wal_dev;
+	ino_t            wal_ino;
 };
 
 /* ---- schema ---------------------------------------------------------------- */
@@ -248,6 +261,17 @@ params_split(const char *s, char ***out, size_t *n)
 
 /* ---- open / close / transactions ----------------------------------------------- */
 
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+/* No allocation statistics: they take a global mutex around every malloc
+ * SQLite makes, and nothing here reads them.  Only possible before SQLite
+ * is first used in the process (else refused, harmlessly). */
+static void
+configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int
 migrate(struct store *st, int max_version, char **cause)
 {
@@ -294,6 +318,10 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 
 	*out = NULL;
 	st->path = xstrdup(path);
+	st->sync_full = o == NULL || o->sync_full;
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->wal_mu, NULL);
+	pthread_once(&configured, configure);
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		*cause = xasprintf("cannot open database '%s': %s", path,
 		                   st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -308,7 +336,7 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
 	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
 	                          "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
-	                          (o == NULL || o->sync_full) ? "FULL" : "NORMAL");
+	                          st->sync_full ? "FULL" : "NORMAL");
 	int rc = exec_sql(st, pragmas, cause, "configure the database");
 	free(pragmas);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {
@@ -331,6 +359,9 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
+	pthread_mutex_destroy(&st->wal_mu);
 	free(st->path);
 	free(st);
 }
@@ -365,6 +396,41 @@ store_begin(struct store *st, char **cause)
 	return exec_cached(st, "BEGIN IMMEDIATE", cause, "begin a transaction");
 }
 
+/* A deferred transaction runs with synchronous=NORMAL (its COMMIT writes
+ * the WAL frames but does not fsync them); the connection is back to FULL
+ * once it ends.  The level cannot change inside a transaction, hence the
+ * pragma before BEGIN and after COMMIT or ROLLBACK. */
+int
+store_begin_deferred(struct store *st, char **cause)
+{
+	if (!st->sync_full)
+		return store_begin(st, cause);
+	if (exec_cached(st, "PRAGMA synchronous=NORMAL", cause, "defer the sync") < 0)
+		return -1;
+	st->deferred = 1;
+	if (store_begin(st, cause) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+undefer(struct store *st)
+{
+	char *cause = NULL;
+	if (!st->deferred)
+		return;
+	st->deferred = 0;
+	if (exec_cached(st, "PRAGMA synchronous=FULL", &cause, "restore synchronous=FULL") < 0) {
+		/* Then this connection is not FULL any more: nothing may be
+		 * acknowledged on its word.  This cannot happen short of
+		 * memory exhaustion; stop rather than guess. */
+		log_warn("store: %s", cause);
+		abort();
+	}
+}
+
 int
 store_commit(struct store *st, char **cause)
 {
@@ -372,6 +438,7 @@ store_commit(struct store *st, char **cause)
 		store_rollback(st);
 		return -1;
 	}
+	undefer(st);
 	return 0;
 }
 
@@ -380,6 +447,72 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	undefer(st);
+}
+
+int
+store_deferred(struct store *st)
+{
+	return st->sync_full;
+}
+
+/* The WAL is DB-wal; our descriptor is checked against the path at every
+ * sync (one stat) and reopened if the file is another one, which happens
+ * only if SQLite deleted and recreated it (it does not while the hub's
+ * connection is open).  A fresh descriptor also syncs the directory, so
+ * that the log's name survives a crash as well as its contents. */
+static int
+wal_sync_locked(struct store *st, char **cause)
+{
+	char *wal = xasprintf("%s-wal", st->path);
+	struct stat sb;
+	int rc = -1;
+
+	if (stat(wal, &sb) < 0) {
+		*cause = xasprintf("cannot sync '%s': %s", wal, strerror(errno));
+		goto out;
+	}
+	if (st->wal_fd < 0 || sb.st_dev != st->wal_dev || sb.st_ino != st->wal_ino) {
+		if (st->wal_fd >= 0)
+			close(st->wal_fd);
+		st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+		if (st->wal_fd < 0 || fstat(st->wal_fd, &sb) < 0) {
+			*cause = xasprintf("cannot open '%s': %s", wal, strerror(errno));
+			goto out;
+		}
+		st->wal_dev = sb.st_dev;
+		st->wal_ino = sb.st_ino;
+		const char *slash = strrchr(st->path, '/');
+		char *dir = slash ? xstrndup(st->path, (size_t)(slash - st->path + 1)) : xstrdup(".");
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int bad = dfd < 0 || fsync(dfd) < 0;
+		if (bad)
+			*cause = xasprintf("cannot sync directory '%s': %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		free(dir);
+		if (bad)
+			goto out;
+	}
+	if (fdatasync(st->wal_fd) < 0) {
+		*cause = xasprintf("cannot sync '%s': %s", wal, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(wal);
+	return rc;
+}
+
+int
+store_wal_sync(struct store *st, char **cause)
+{
+	if (!st->sync_full)
+		return 0;
+	pthread_mutex_lock(&st->wal_mu);
+	int rc = wal_sync_locked(st, cause);
+	pthread_mutex_unlock(&st->wal_mu);
+	return rc;
 }
 
 int

@@ -55,6 +55,24 @@ int  store_schema_version(struct store *st);
 int  store_begin(struct store *st, char **cause);
 int  store_commit(struct store *st, char **cause);
 void store_rollback(struct store *st);
+/*
+ * Deferred durability (a pipelined group commit).  With synchronous=FULL,
+ * store_begin_deferred() opens a transaction whose store_commit() writes
+ * the WAL but does not wait for the disk: the transaction is visible at
+ * once and durable only once a store_wal_sync() that started after the
+ * commit has returned 0.  FULL is exactly that sync after every commit,
+ * so nothing is weaker once the caller waits for it; what it gains is
+ * that the sync can run in another thread while the next transaction is
+ * built.  With NORMAL these are store_begin() and a no-op.
+ *
+ * store_wal_sync() may be called from any thread, concurrently with the
+ * connection's use (it touches only its own descriptor of the WAL file).
+ * 0, or -1 with *cause: then what was committed may not be on disk.
+ * store_deferred(): 1 when commits need store_wal_sync (FULL).
+ */
+int  store_begin_deferred(struct store *st, char **cause);
+int  store_wal_sync(struct store *st, char **cause);
+int  store_deferred(struct store *st);
 int  store_savepoint(struct store *st, char **cause);
 void store_release(struct store *st);
 void store_rollback_to(struct store *st);

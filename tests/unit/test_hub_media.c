@@ -50,7 +50,7 @@ static void
 open_hub(struct fx *f)
 {
 	char *cause = NULL;
-	struct hub_io io = { f, on_broadcast, NULL, NULL };
+	struct hub_io io = { f, on_broadcast, NULL, NULL, NULL };
 	if (hub_open(f->dir, &f->cfg, &io, &f->h, &cause) < 0)
 		fail_msg("%s", cause);
 	hub_set_time(f->h, T0);

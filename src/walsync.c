@@ -1,0 +1,133 @@
+/*
+ * walsync.c — the WAL sync worker (see walsync.h).
+ *
+ * One thread, one mutex and two condition variables: want is the highest
+ * sequence number asked for, done the highest one a finished sync
+ * covered.  The worker takes want as its target before it syncs, so a
+ * request that comes in during the sync waits for the next one (its
+ * commit may have written after the sync began).  A failed sync is final:
+ * the reason is kept, done never moves again, and the hub stops.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "store.h"
+#include "util.h"
+#include "walsync.h"
+
+struct walsync {
+	struct store   *st;
+	void          (*wake)(void *);
+	void           *arg;
+	pthread_t       thread;
+	pthread_mutex_t mu;
+	pthread_cond_t  work, synced;
+	uint64_t        want, done;
+	char           *failed;      /* why the last sync failed (kept until read) */
+	int             broken, stop;
+};
+
+static void *
+worker(void *arg)
+{
+	struct walsync *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->stop && (w->broken || w->want == w->done))
+			pthread_cond_wait(&w->work, &w->mu);
+		if (w->stop)
+			break;
+		uint64_t target = w->want;
+		pthread_mutex_unlock(&w->mu);
+		char *cause = NULL;
+		int rc = store_wal_sync(w->st, &cause);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0) {
+			w->broken = 1;
+			w->failed = cause;
+		} else {
+			w->done = target;
+		}
+		pthread_cond_broadcast(&w->synced);
+		if (w->wake != NULL) {
+			pthread_mutex_unlock(&w->mu);
+			w->wake(w->arg);
+			pthread_mutex_lock(&w->mu);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct walsync *
+walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
+{
+	struct walsync *w = xcalloc(1, sizeof *w);
+	w->st = st;
+	w->wake = wake;
+	w->arg = arg;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->synced, NULL);
+	if (pthread_create(&w->thread, NULL, worker, w) != 0) {
+		*cause = xstrdup("cannot start the WAL sync thread");
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->synced);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+walsync_request(struct walsync *w, uint64_t seq)
+{
+	pthread_mutex_lock(&w->mu);
+	if (seq > w->want) {
+		w->want = seq;
+		pthread_cond_signal(&w->work);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t
+walsync_done(struct walsync *w, char **failed)
+{
+	pthread_mutex_lock(&w->mu);
+	uint64_t d = w->done;
+	if (failed != NULL) {
+		*failed = w->failed;
+		w->failed = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return d;
+}
+
+uint64_t
+walsync_wait(struct walsync *w, uint64_t seq)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->done < seq && !w->broken)
+		pthread_cond_wait(&w->synced, &w->mu);
+	uint64_t d = w->done;
+	pthread_mutex_unlock(&w->mu);
+	return d;
+}
+
+void
+walsync_stop(struct walsync *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->synced);
+	free(w->failed);
+	free(w);
+}

@@ -1,0 +1,38 @@
+/*
+ * walsync.h — the hub's WAL sync worker: a pipelined group commit.
+ *
+ * The loop commits a batch of webhooks without waiting for the disk
+ * (store_begin_deferred) and asks the worker for a sync tagged with a
+ * sequence number; the worker runs store_wal_sync() in its own thread, so
+ * the loop goes on reading and applying the next batch meanwhile.  When a
+ * sync returns, everything committed before it started is durable: the
+ * worker records the highest sequence number it covered and calls wake()
+ * (from its thread) so the loop can answer those webhooks.  Requests that
+ * arrive during a sync are served together by the next one.
+ */
+#ifndef WADESK_WALSYNC_H
+#define WADESK_WALSYNC_H
+
+#include <stdint.h>
+
+struct store;
+struct walsync;
+
+/* Starts the worker for st (borrowed; must outlive it).  wake (may be
+ * NULL) is called from the worker's thread after each sync, with arg; it
+ * must be safe to call from another thread (lws_cancel_service is).
+ * NULL with *cause when the thread cannot start. */
+struct walsync *walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause);
+/* Asks for a sync covering everything committed so far, tagged seq
+ * (increasing). */
+void walsync_request(struct walsync *w, uint64_t seq);
+/* The highest seq known durable.  After a failed sync, *failed (when not
+ * NULL) gets the reason (xmalloc'd, caller frees), once; nothing after it
+ * is reported durable again. */
+uint64_t walsync_done(struct walsync *w, char **failed);
+/* Blocks until seq is durable or a sync failed; the highest durable seq. */
+uint64_t walsync_wait(struct walsync *w, uint64_t seq);
+/* Stops and joins the worker (a sync in progress finishes first); NULL ok. */
+void walsync_stop(struct walsync *w);
+
+#endif
