@@ -125,7 +125,57 @@ static const char *const migrations[] = {
 	"  WHERE out = 0 AND media_url IS NOT NULL AND media_url <> '';"
 	"UPDATE messages SET media_state = 'pending', media_error = 'not downloaded yet'"
 	"  WHERE id IN (SELECT msg_id FROM media_jobs);",
+	/* 2 -> 3: media_state's CHECK as a chain of equalities, same meaning
+	 * (NULL still passes).  SQLite (3.40, seen with EXPLAIN) evaluates an
+	 * IN list of more than two constants by filling an ephemeral b-tree,
+	 * every time the CHECK runs: on every INSERT into messages, one per
+	 * inbound webhook.  A
+	 * constraint cannot be altered, so messages is rebuilt as
+	 * lang_altertable.html ("making other kinds of table schema changes")
+	 * describes: same columns in the same order, same rows and ids; the
+	 * DROP takes the indexes and the trigger with it, so they are made
+	 * again, word for word.  The new table is built under another name
+	 * and renamed to messages, never the other way round: renaming
+	 * messages away would rewrite outbox's and media_jobs' REFERENCES
+	 * messages(id) to follow it.  migrate() runs this with foreign keys
+	 * off (else DROP TABLE deletes every row first and fails on outbox)
+	 * and checks them before the COMMIT. */
+	"CREATE TABLE messages_new ("
+	"  id INTEGER PRIMARY KEY, phone TEXT NOT NULL,"
+	"  out INTEGER NOT NULL CHECK (out IN (0,1)), type TEXT NOT NULL, text TEXT NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 5),"
+	"  reason TEXT NOT NULL DEFAULT '', agent TEXT NOT NULL DEFAULT '',"
+	"  automated INTEGER NOT NULL DEFAULT 0, time INTEGER NOT NULL,"
+	"  template_id TEXT, params TEXT, provider_id TEXT UNIQUE, wa_id TEXT, cid TEXT,"
+	"  media_mime TEXT, media_url TEXT, media_filename TEXT, payload TEXT,"
+	"  media_sha256 TEXT, media_size INTEGER NOT NULL DEFAULT 0,"
+	"  media_state TEXT CHECK (media_state = 'pending' OR media_state = 'ready'"
+	"    OR media_state = 'refused'),"
+	"  media_error TEXT, media_code TEXT,"
+	"  UNIQUE (agent, cid));"
+	"INSERT INTO messages_new (id, phone, out, type, text, state, reason, agent,"
+	"  automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
+	"  media_url, media_filename, payload, media_sha256, media_size, media_state,"
+	"  media_error, media_code)"
+	"  SELECT id, phone, out, type, text, state, reason, agent,"
+	"  automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
+	"  media_url, media_filename, payload, media_sha256, media_size, media_state,"
+	"  media_error, media_code FROM messages ORDER BY id;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_new RENAME TO messages;"
+	"CREATE INDEX messages_phone ON messages (phone, id);"
+	"CREATE INDEX messages_wa ON messages (wa_id) WHERE wa_id IS NOT NULL;"
+	"CREATE INDEX messages_time ON messages (time);"
+	"CREATE INDEX messages_media ON messages (media_sha256, out)"
+	"  WHERE media_sha256 IS NOT NULL;"
+	"CREATE TRIGGER messages_state_forward BEFORE UPDATE OF state ON messages"
+	"  WHEN NEW.state <> OLD.state AND (OLD.state = 5"
+	"    OR (NEW.state <> 5 AND NEW.state < OLD.state)"
+	"    OR (NEW.state = 5 AND OLD.state >= 3))"
+	"  BEGIN SELECT RAISE(IGNORE); END;",
 };
+_Static_assert(ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION is the number of migrations");
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -272,6 +322,88 @@ configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The first column of a one-row PRAGMA's result, or -1. */
+static int
+pragma_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Sets PRAGMA foreign_keys and reads it back: inside a transaction the
+ * pragma is silently a no-op. */
+static int
+set_foreign_keys(struct store *st, int on, char **cause)
+{
+	if (exec_sql(st, on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF", cause,
+	             on ? "turn foreign keys back on" : "turn foreign keys off to migrate") < 0)
+		return -1;
+	if (pragma_int(st, "PRAGMA foreign_keys") != on) {
+		*cause = xasprintf("cannot turn foreign keys %s%s", on ? "back on" : "off",
+		                   sqlite3_get_autocommit(st->db) ? "" : ": a transaction is open");
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA foreign_key_check over the whole database: 0 when no row points
+ * at a missing parent, else -1 with *cause naming the first one. */
+static int
+check_foreign_keys(struct store *st, char **cause)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK)
+		return fail(st, cause, "check foreign keys");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *table = sqlite3_column_text(s, 0);
+		const unsigned char *parent = sqlite3_column_text(s, 2);
+		*cause = xasprintf("row %lld of %s refers to a missing row of %s",
+		                   (long long)sqlite3_column_int64(s, 1),
+		                   table ? (const char *)table : "?",
+		                   parent ? (const char *)parent : "?");
+	} else if (rc != SQLITE_DONE) {
+		fail(st, cause, "check foreign keys");
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Migration v -> v+1 in one transaction; its foreign keys are checked
+ * before the COMMIT (they are not enforced while it runs). */
+static int
+migrate_one(struct store *st, int v, char **cause)
+{
+	if (exec_sql(st, "BEGIN IMMEDIATE", cause, "begin migration") < 0)
+		return -1;
+	char *pragma = xasprintf("PRAGMA user_version = %d", v + 1);
+	int rc = exec_sql(st, migrations[v], cause, "migrate the schema");
+	if (rc == 0 && check_foreign_keys(st, cause) < 0) {
+		char *c = *cause;
+		*cause = xasprintf("migration to schema version %d: %s", v + 1, c);
+		free(c);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = exec_sql(st, pragma, cause, "set the schema version");
+	free(pragma);
+	if (rc == 0)
+		rc = exec_sql(st, "COMMIT", cause, "commit the migration");
+	if (rc < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Brings the schema to max_version (0: the latest).  A migration may
+ * rebuild a table (DROP, CREATE, RENAME), which needs foreign keys off
+ * for the DROP not to delete every row first; PRAGMA foreign_keys is a
+ * no-op inside a transaction, so it is switched here, around the
+ * migrations' transactions, and restored afterwards whatever happened. */
 static int
 migrate(struct store *st, int max_version, char **cause)
 {
@@ -284,22 +416,29 @@ migrate(struct store *st, int max_version, char **cause)
 		                   "wadeskd (%d)", st->path, v, target);
 		return -1;
 	}
-	for (; v < upto; v++) {
-		if (exec_sql(st, "BEGIN IMMEDIATE", cause, "begin migration") < 0)
-			return -1;
-		char *pragma = xasprintf("PRAGMA user_version = %d", v + 1);
-		int rc = exec_sql(st, migrations[v], cause, "migrate the schema");
-		if (rc == 0)
-			rc = exec_sql(st, pragma, cause, "set the schema version");
-		free(pragma);
-		if (rc == 0)
-			rc = exec_sql(st, "COMMIT", cause, "commit the migration");
-		if (rc < 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
+	if (v >= upto)
+		return 0;
+	int fk = pragma_int(st, "PRAGMA foreign_keys");
+	if (fk < 0) {
+		*cause = xstrdup("cannot read PRAGMA foreign_keys");
+		return -1;
+	}
+	if (fk && set_foreign_keys(st, 0, cause) < 0)
+		return -1;
+	int rc = 0;
+	for (; rc == 0 && v < upto; v++)
+		rc = migrate_one(st, v, cause);
+	if (fk) {
+		char *c = NULL;
+		if (set_foreign_keys(st, 1, &c) < 0) {
+			if (rc == 0)
+				*cause = c;
+			else
+				free(c);
+			rc = -1;
 		}
 	}
-	return 0;
+	return rc;
 }
 
 int
@@ -369,13 +508,7 @@ store_close(struct store *st)
 int
 store_schema_version(struct store *st)
 {
-	sqlite3_stmt *s = NULL;
-	int v = -1;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return pragma_int(st, "PRAGMA user_version");
 }
 
 /* Transaction control on the hot path (a savepoint per webhook, a group

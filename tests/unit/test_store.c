@@ -399,6 +399,323 @@ test_migrate_media(void **state)
 	free(path);
 }
 
+/* Every row that sql returns, each column as its storage class and text,
+ * one line per row: what two snapshots of a database compare. */
+static void
+dump(struct buf *b, sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	buf_printf(b, "-- %s\n", sql);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			int type = sqlite3_column_type(s, i);   /* before any conversion */
+			const unsigned char *v = sqlite3_column_text(s, i);
+			buf_printf(b, "%s%d:%s", i ? "|" : "", type, v ? (const char *)v : "");
+		}
+		buf_putc(b, '\n');
+	}
+	assert_int_equal(rc, SQLITE_DONE);
+	sqlite3_finalize(s);
+}
+
+/* Rows, ids, columns, indexes (named and automatic, with their
+ * columns), triggers and foreign keys: everything but the text of the
+ * messages table itself. */
+static char *
+snapshot(sqlite3 *db)
+{
+	static const char *const q[] = {
+		"SELECT * FROM messages ORDER BY id",
+		"SELECT * FROM outbox ORDER BY msg_id",
+		"SELECT * FROM media_jobs ORDER BY msg_id",
+		"SELECT * FROM media ORDER BY sha256",
+		"SELECT * FROM contacts ORDER BY phone",
+		"SELECT * FROM tags ORDER BY phone, tag",
+		"SELECT type, name, tbl_name, sql FROM sqlite_schema"
+		" WHERE name <> 'messages' ORDER BY type, name",
+		"SELECT * FROM pragma_table_xinfo('messages')",
+		"SELECT l.name, l.\"unique\", l.origin, l.partial, x.seqno, x.cid, x.name,"
+		" x.\"desc\", x.coll, x.key FROM pragma_index_list('messages') l,"
+		" pragma_index_xinfo(l.name) x ORDER BY l.name, x.seqno",
+		"SELECT m.name, f.* FROM sqlite_schema m, pragma_foreign_key_list(m.name) f"
+		" WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+	};
+	struct buf b = {0};
+	for (size_t i = 0; i < ARRAY_LEN(q); i++)
+		dump(&b, db, q[i]);
+	return buf_steal(&b);
+}
+
+static char *
+query_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		v = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* How many OpenEphemeral opcodes the program of sql has. */
+static int
+ephemeral_ops(sqlite3 *db, const char *sql)
+{
+	char *explain = xasprintf("EXPLAIN %s", sql);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, explain, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", explain, sqlite3_errmsg(db));
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		n += strcmp((const char *)sqlite3_column_text(s, 1), "OpenEphemeral") == 0;
+	sqlite3_finalize(s);
+	free(explain);
+	return n;
+}
+
+static void
+remove_db(const char *dir, const char *path)
+{
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	rmdir(dir);
+	free(wal);
+	free(shm);
+}
+
+/* A database at version 2 with every kind of message row. */
+static char *
+make_v2(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/v2.db", dir), *cause = NULL;
+	struct store *st;
+	struct store_options o = { 1 };
+	if (store_open_upto(path, 1, &o, 2, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(store_schema_version(st), 2);
+	store_close(st);
+
+	sqlite3 *db;
+	char *err = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db,
+	    "PRAGMA foreign_keys=ON;"
+	    "INSERT INTO contacts (phone, name, opted_in, last_inbound, status)"
+	    " VALUES ('919800000001', 'Asha', 1, 52, 1);"
+	    "INSERT INTO tags VALUES ('919800000001', 'vip');"
+	    /* inbound: a pending download, a stored file, plain text */
+	    "INSERT INTO messages (id, phone, out, type, text, time, provider_id, wa_id,"
+	    " media_mime, media_url, media_filename, payload, media_state, media_error)"
+	    " VALUES (10, '919800000001', 0, 'image', 'look', 50, 'w1', 'wa1', 'image/png',"
+	    " 'http://x/a.png', 'a.png', '{\"p\":1}', 'pending', 'not downloaded yet');"
+	    "INSERT INTO messages (id, phone, out, type, text, time, provider_id, media_mime,"
+	    " media_url, media_filename, media_sha256, media_size, media_state)"
+	    " VALUES (11, '919800000001', 0, 'document', '', 51, 'w2', 'application/pdf',"
+	    " '/v1/media/" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "', 'b.pdf', '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',"
+	    " 1234, 'ready');"
+	    "INSERT INTO messages (id, phone, out, type, text, time, provider_id)"
+	    " VALUES (12, '919800000001', 0, 'text', 'hi', 52, 'w3');"
+	    /* outbound: a template with params and media, a refused one */
+	    "INSERT INTO messages (id, phone, out, type, text, state, agent, time,"
+	    " template_id, params, provider_id, cid, media_mime, media_url, media_sha256,"
+	    " media_size, media_state)"
+	    " VALUES (20, '919800000001', 1, 'image', 'caption', 2, 'ravi', 60, 'tpl1',"
+	    " 'a' || char(31) || 'b', 'gs20', 'c1', 'application/pdf', '/v1/media/x',"
+	    " '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', 1234,"
+	    " 'ready');"
+	    "INSERT INTO messages (id, phone, out, type, text, state, reason, agent,"
+	    " automated, time, cid, media_state, media_error, media_code)"
+	    " VALUES (21, '919800000001', 1, 'document', '', 5, 'is an ELF executable',"
+	    " 'ravi', 1, 61, 'c2', 'refused', 'is an ELF executable', 'media.type');"
+	    "INSERT INTO outbox (msg_id, phone, attempts, next_try)"
+	    " VALUES (20, '919800000001', 2, 7000);"
+	    "INSERT INTO media_jobs (msg_id, url, mime, attempts, next_try, created, error)"
+	    " VALUES (10, 'http://x/a.png', 'image/png', 1, 9000, 50, 'HTTP 503');"
+	    "INSERT INTO media (sha256, mime, size, created) VALUES"
+	    " ('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',"
+	    " 'application/pdf', 1234, 51);", NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+	sqlite3_close(db);
+	return path;
+}
+
+/* Any insert runs every CHECK of the table. */
+#define INSERT_MESSAGE "INSERT INTO messages (phone, out, type, text, time, media_state)" \
+	" VALUES ('919800000009', 0, 'text', 'x', 1, ?)"
+
+/* 2 -> 3 rebuilds messages with media_state's CHECK as equalities: the
+ * same table, rows, ids, indexes, trigger and foreign keys; inserts no
+ * longer open an ephemeral b-tree; the constraints still hold. */
+static void
+test_migrate_check(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/wadesk-store-XXXXXX";
+	char *path = make_v2(dir), *cause = NULL;
+
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *before = snapshot(db);
+	char *sql = query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'messages'");
+	assert_non_null(strstr(sql, "media_state IN ('pending','ready','refused')"));
+	free(sql);
+	assert_true(ephemeral_ops(db, INSERT_MESSAGE) > 0);   /* what 3 removes */
+	sqlite3_close(db);
+
+	struct store *st;
+	if (store_open(path, 0, NULL, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(store_schema_version(st), 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	/* Foreign keys are on again on the connection that migrated. */
+	assert_int_equal(store_outbox_add(st, 999, "919800000001", &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_media_job_add(st, 999, "http://x/b", NULL, 1, &cause), -1);
+	free(cause);
+	cause = NULL;
+	store_close(st);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *after = snapshot(db);
+	assert_string_equal(after, before);
+	assert_non_null(strstr(after, "3:trigger|3:messages_state_forward|3:messages|"));
+	for (const char *const *ix = (const char *const[]){ "messages_phone", "messages_wa",
+	         "messages_time", "messages_media", "sqlite_autoindex_messages_1",
+	         "sqlite_autoindex_messages_2", NULL }; *ix; ix++) {
+		char *want = xasprintf("3:index|3:%s|3:messages|", *ix);
+		assert_non_null(strstr(after, want));
+		free(want);
+	}
+	sql = query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'messages'");
+	assert_non_null(strstr(sql, "CHECK (media_state = 'pending' OR media_state = 'ready'"));
+	assert_null(strstr(sql, " IN ('pending'"));
+	free(sql);
+	char *ok = query_text(db, "PRAGMA integrity_check");
+	assert_string_equal(ok, "ok");
+	free(ok);
+	assert_null(query_text(db, "PRAGMA foreign_key_check"));
+	assert_int_equal(ephemeral_ops(db, INSERT_MESSAGE), 0);
+	/* A plain INSERT: the three states and NULL pass, nothing else. */
+	static const struct { const char *state; int rc; } ins[] = {
+		{ "pending", SQLITE_DONE }, { "ready", SQLITE_DONE }, { "refused", SQLITE_DONE },
+		{ NULL, SQLITE_DONE }, { "lost", SQLITE_CONSTRAINT }, { "", SQLITE_CONSTRAINT },
+		{ "Ready", SQLITE_CONSTRAINT },
+	};
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, INSERT_MESSAGE, -1, &s, NULL), SQLITE_OK);
+	for (size_t i = 0; i < ARRAY_LEN(ins); i++) {
+		if (ins[i].state)
+			sqlite3_bind_text(s, 1, ins[i].state, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 1);
+		assert_int_equal(sqlite3_step(s), ins[i].rc);
+		if (ins[i].rc == SQLITE_CONSTRAINT)
+			assert_int_equal(sqlite3_extended_errcode(db), SQLITE_CONSTRAINT_CHECK);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(before);
+	free(after);
+
+	/* The constraints hold on the rebuilt table. */
+	if (store_open(path, 0, NULL, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	struct store_media_update bad = { "lost", NULL, NULL, NULL, NULL, NULL, 0 };
+	assert_int_equal(store_message_set_media(st, 12, &bad, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK"));
+	free(cause);
+	cause = NULL;
+	struct store_message m = {0};
+	int64_t id = 0;
+	m.phone = (char *)"919800000001";
+	m.type = (char *)"text";
+	m.text = (char *)"x";
+	m.time = 70;
+	/* INSERT OR IGNORE: a row breaking a CHECK is dropped, as before. */
+	m.media_state = (char *)"gone";
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), 0);
+	assert_int_equal(store_message_count(st), 5);
+	m.media_state = NULL;
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), 1);
+	assert_int_equal(id, 22);
+	m.media_state = (char *)"refused";
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), 1);
+	struct store_media_update ready = { "ready", NULL, NULL, NULL, NULL, NULL, 0 };
+	assert_int_equal(store_message_set_media(st, 12, &ready, &cause), 1);
+	/* The trigger: failed is final, states never go back. */
+	assert_int_equal(store_message_set_state(st, 21, ST_READ, "", &cause), 0);
+	assert_int_equal(store_message_set_state(st, 20, ST_SUBMITTED, "", &cause), 0);
+	assert_int_equal(store_message_set_state(st, 20, ST_DELIVERED, "", &cause), 1);
+	/* The unique constraints. */
+	m.provider_id = (char *)"w1";
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), 0);
+	m.provider_id = NULL;
+	m.agent = (char *)"ravi";
+	m.cid = (char *)"c1";
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), 0);
+	assert_int_equal(store_outbox_add(st, 21, "919800000001", &cause), 0);
+	struct store_outbox *ob;
+	assert_int_equal(store_outbox_all(st, &ob, &cause), 2);
+	assert_int_equal(ob[0].msg_id, 20);
+	assert_int_equal(ob[0].attempts, 2);
+	store_outbox_free(ob, 2);
+	store_close(st);
+
+	remove_db(dir, path);
+	free(path);
+}
+
+/* A migration that leaves a row pointing at a missing one is rolled
+ * back: the database stays at its version and the error says which. */
+static void
+test_migrate_fk_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/wadesk-store-XXXXXX";
+	char *path = make_v2(dir), *cause = NULL;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=OFF;"
+	    "INSERT INTO outbox (msg_id, phone) VALUES (77, '919800000001');",
+	    NULL, NULL, NULL), SQLITE_OK);
+	char *before = snapshot(db);
+	sqlite3_close(db);
+
+	struct store *st;
+	assert_int_equal(store_open(path, 0, NULL, &st, &cause), -1);
+	assert_non_null(strstr(cause, "schema version 3"));
+	assert_non_null(strstr(cause, "row 77 of outbox"));
+	free(cause);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *v = query_text(db, "PRAGMA user_version");
+	assert_string_equal(v, "2");
+	free(v);
+	char *sql = query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'messages'");
+	assert_non_null(strstr(sql, "media_state IN ('pending','ready','refused')"));
+	free(sql);
+	char *after = snapshot(db);
+	assert_string_equal(after, before);
+	sqlite3_close(db);
+	free(before);
+	free(after);
+	remove_db(dir, path);
+	free(path);
+}
+
 static void
 test_media(void **state)
 {
@@ -477,6 +794,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_migrate_media),
+		cmocka_unit_test(test_migrate_check),
+		cmocka_unit_test(test_migrate_fk_refused),
 		cmocka_unit_test_setup_teardown(test_media, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
