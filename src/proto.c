@@ -379,44 +379,105 @@ obj_empty(const struct field *f, const void *base)
 	}
 }
 
-static void encode_fields(json_object *o, const struct ftable *t, const void *base);
-
-static json_object *
-encode_obj(const struct ftable *t, const void *base)
+/*
+ * Encoding writes the text directly, walking the same tables: building a
+ * json-c tree first cost an allocation per field, and the hub encodes every
+ * event once per change.  Keys come out in table order ("type" first, then
+ * an event's n and t, then "kind"); strings are escaped as RFC 8259 asks
+ * (", \ and the control characters) and otherwise copied, UTF-8 as is.
+ */
+static void
+put_json_str(struct buf *b, const char *s)
 {
-	json_object *o = json_object_new_object();
-	encode_fields(o, t, base);
-	return o;
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	buf_putc(b, '"');
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		buf_append(b, run, (size_t)(p - run));
+		run = p + 1;
+		char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+		switch (*p) {
+		case '"':  buf_append(b, "\\\"", 2); break;
+		case '\\': buf_append(b, "\\\\", 2); break;
+		case '\n': buf_append(b, "\\n", 2); break;
+		case '\r': buf_append(b, "\\r", 2); break;
+		case '\t': buf_append(b, "\\t", 2); break;
+		case '\b': buf_append(b, "\\b", 2); break;
+		case '\f': buf_append(b, "\\f", 2); break;
+		default:   buf_append(b, e, sizeof e); break;
+		}
+	}
+	buf_append(b, run, (size_t)(p - run));
+	buf_putc(b, '"');
 }
 
 static void
-encode_fields(json_object *o, const struct ftable *t, const void *base)
+put_json_int(struct buf *b, int64_t x)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *q = e;
+	uint64_t u = x < 0 ? -(uint64_t)x : (uint64_t)x;
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (x < 0)
+		*--q = '-';
+	buf_append(b, q, (size_t)(e - q));
+}
+
+/* ,"name": (the comma unless it is the object's first key) */
+static void
+put_key(struct buf *b, const char *name, int *first)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = 0;
+	put_json_str(b, name);
+	buf_putc(b, ':');
+}
+
+static void encode_fields(struct buf *b, const struct ftable *t, const void *base, int *first);
+
+static void
+encode_obj(struct buf *b, const struct ftable *t, const void *base)
+{
+	int first = 1;
+	buf_putc(b, '{');
+	encode_fields(b, t, base, &first);
+	buf_putc(b, '}');
+}
+
+static void
+encode_fields(struct buf *b, const struct ftable *t, const void *base, int *first)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct field *f = &t->f[i];
 		int req = (f->flags & FL_REQ) != 0;
-		json_object *v = NULL;
 
 		switch (f->kind) {
 		case F_STR: {
 			const char *s = *CAT(base, f->off, char *);
 			if (s == NULL && !req)
 				continue;
-			v = json_object_new_string(s ? s : "");
+			put_key(b, f->name, first);
+			put_json_str(b, s ? s : "");
 			break;
 		}
 		case F_INT: {
 			int64_t x = *CAT(base, f->off, int64_t);
 			if (x == 0 && !req)
 				continue;
-			v = json_object_new_int64(x);
+			put_key(b, f->name, first);
+			put_json_int(b, x);
 			break;
 		}
 		case F_BOOL: {
 			int x = *CAT(base, f->off, int);
 			if (!x && !req)
 				continue;
-			v = json_object_new_boolean(x != 0);
+			put_key(b, f->name, first);
+			buf_puts(b, x ? "true" : "false");
 			break;
 		}
 		case F_STRV: {
@@ -424,24 +485,35 @@ encode_fields(json_object *o, const struct ftable *t, const void *base)
 			size_t n = *CAT(base, f->noff, size_t);
 			if (n == 0 && !req)
 				continue;
-			v = json_object_new_array();
-			for (size_t j = 0; j < n; j++)
-				json_object_array_add(v, json_object_new_string(sv[j] ? sv[j] : ""));
+			put_key(b, f->name, first);
+			buf_putc(b, '[');
+			for (size_t j = 0; j < n; j++) {
+				if (j > 0)
+					buf_putc(b, ',');
+				put_json_str(b, sv[j] ? sv[j] : "");
+			}
+			buf_putc(b, ']');
 			break;
 		}
 		case F_OBJ:
 			if (!req && obj_empty(f, base))
 				continue;
-			v = encode_obj(f->sub, (const char *)base + f->off);
+			put_key(b, f->name, first);
+			encode_obj(b, f->sub, (const char *)base + f->off);
 			break;
 		case F_ARR: {
 			const char *arr = *CAT(base, f->off, char *);
 			size_t n = *CAT(base, f->noff, size_t);
 			if (n == 0 && !req)
 				continue;
-			v = json_object_new_array();
-			for (size_t j = 0; j < n; j++)
-				json_object_array_add(v, encode_obj(f->sub, arr + j * f->esize));
+			put_key(b, f->name, first);
+			buf_putc(b, '[');
+			for (size_t j = 0; j < n; j++) {
+				if (j > 0)
+					buf_putc(b, ',');
+				encode_obj(b, f->sub, arr + j * f->esize);
+			}
+			buf_putc(b, ']');
 			break;
 		}
 		case F_KV: {
@@ -449,49 +521,50 @@ encode_fields(json_object *o, const struct ftable *t, const void *base)
 			size_t n = *CAT(base, f->noff, size_t);
 			if (n == 0 && !req)
 				continue;
-			v = json_object_new_object();
+			put_key(b, f->name, first);
+			int kfirst = 1;
+			buf_putc(b, '{');
 			for (size_t j = 0; j < n; j++) {
 				const char *val = kv[j].value ? kv[j].value : "";
-				json_object *jv;
+				put_key(b, kv[j].key ? kv[j].key : "", &kfirst);
 				if (kv[j].kind == PROTO_V_INT)
-					jv = json_object_new_int64(strtoll(val, NULL, 10));
+					put_json_int(b, strtoll(val, NULL, 10));
 				else if (kv[j].kind == PROTO_V_BOOL)
-					jv = json_object_new_boolean(strcmp(val, "true") == 0 ||
-					                             strcmp(val, "1") == 0);
+					buf_puts(b, strcmp(val, "true") == 0 || strcmp(val, "1") == 0 ? "true"
+					                                                            : "false");
 				else
-					jv = json_object_new_string(val);
-				json_object_object_add(v, kv[j].key ? kv[j].key : "", jv);
+					put_json_str(b, val);
 			}
+			buf_putc(b, '}');
 			break;
 		}
 		}
-		json_object_object_add(o, f->name, v);
 	}
 }
 
 char *
 proto_encode(const struct proto_msg *m, size_t *len)
 {
-	json_object *o = json_object_new_object();
+	struct buf b = { xmalloc(512), 0, 512 };     /* most frames fit */
 	const char *tn = proto_type_name(m->type);
+	int first = 1;
 
-	json_object_object_add(o, "type", json_object_new_string(tn ? tn : "error"));
+	buf_putc(&b, '{');
+	put_key(&b, "type", &first);
+	put_json_str(&b, tn ? tn : "error");
 	if (tn != NULL)
-		encode_fields(o, &types[m->type].t, m);
+		encode_fields(&b, &types[m->type].t, m, &first);
 	if (m->type == PROTO_EVENT) {
 		const char *kn = proto_kind_name(m->kind);
-		json_object_object_add(o, "kind", json_object_new_string(kn ? kn : ""));
+		put_key(&b, "kind", &first);
+		put_json_str(&b, kn ? kn : "");
 		if (kn != NULL)
-			encode_fields(o, &kinds[m->kind].t, m);
+			encode_fields(&b, &kinds[m->kind].t, m, &first);
 	}
-	size_t n;
-	const char *s = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	char *out = xstrndup(s, n);
-	json_object_put(o);
+	buf_putc(&b, '}');
 	if (len != NULL)
-		*len = n;
-	return out;
+		*len = b.len;
+	return buf_steal(&b);
 }
 
 /* ---- decoding ------------------------------------------------------------ */
