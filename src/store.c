@@ -1,8 +1,14 @@
 /*
  * store.c — the hub's SQLite store: schema, migrations and every query.
  *
- * One connection, WAL journal, synchronous=FULL by default so that an
- * acknowledged webhook is on disk (group commit keeps that cheap).  The
+ * One connection, WAL journal, durable commits by default (sync = full)
+ * so that an acknowledged webhook is on disk (group commit keeps that
+ * cheap).  Durability is done here rather than by synchronous=FULL: the
+ * connection runs with NORMAL and a WAL hook, called after every commit,
+ * fdatasyncs the log, which is what FULL does in WAL mode; a deferred
+ * transaction's commit skips that sync and its caller asks for it later,
+ * from any thread (store_wal_sync).  Toggling the synchronous pragma per
+ * transaction instead re-prepared two statements per group commit.  The
  * schema is created by a list of migrations indexed by PRAGMA user_version:
  * migration i brings version i to i+1, inside one transaction, so a
  * database opened by a newer binary is upgraded in place and one opened by
@@ -41,6 +47,7 @@ struct store {
 	int              ncache;
 	int              sync_full;     /* the durability asked for */
 	int              deferred;      /* this transaction commits without fsync */
+	int              autockpt;      /* WAL frames that start a checkpoint */
 	/* The write-ahead log as store_wal_sync() sees it (any thread, under
 	 * wal_mu): our own descriptor, and which file it is. */
 	pthread_mutex_t  wal_mu;
@@ -322,6 +329,33 @@ configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+static int wal_sync_locked(struct store *st, char **cause);
+
+/* After every commit (sync = full): the log is fdatasynced before the
+ * COMMIT statement returns, unless the transaction was deferred.  A
+ * failed sync makes COMMIT fail (the commit itself has happened: the
+ * caller must not acknowledge it, and the hub stops).  The hook replaces
+ * SQLite's automatic checkpoint, so it checkpoints too, at the same size. */
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+	if (!st->deferred) {
+		char *cause = NULL;
+		pthread_mutex_lock(&st->wal_mu);
+		int rc = wal_sync_locked(st, &cause);
+		pthread_mutex_unlock(&st->wal_mu);
+		if (rc < 0) {
+			log_warn("store: %s", cause);
+			free(cause);
+			return SQLITE_IOERR_FSYNC;
+		}
+	}
+	if (frames >= st->autockpt)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* The first column of a one-row PRAGMA's result, or -1. */
 static int
 pragma_int(struct store *st, const char *sql)
@@ -471,13 +505,17 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	/* A 16 MiB page cache keeps the hot indexes (provider ids, phones) in
 	 * memory; checkpoints every 4000 WAL pages rather than 1000 copy a page
 	 * written by many group commits once.  Neither touches durability:
-	 * with FULL every commit's WAL frames are fsynced before it returns. */
-	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-	                          "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
-	                          st->sync_full ? "FULL" : "NORMAL");
-	int rc = exec_sql(st, pragmas, cause, "configure the database");
-	free(pragmas);
+	 * with sync = full every commit's WAL frames are fsynced before it
+	 * returns (on_wal_commit).  NORMAL syncs the log before a checkpoint
+	 * copies it and the database after. */
+	st->autockpt = 4000;
+	int rc = exec_sql(st,
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	                  "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
+	                  cause, "configure the database");
+	if (rc == 0 && st->sync_full)
+		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {
 		char *c = *cause;
 		*cause = xasprintf("database '%s': %s", path, c);
@@ -529,50 +567,25 @@ store_begin(struct store *st, char **cause)
 	return exec_cached(st, "BEGIN IMMEDIATE", cause, "begin a transaction");
 }
 
-/* A deferred transaction runs with synchronous=NORMAL (its COMMIT writes
- * the WAL frames but does not fsync them); the connection is back to FULL
- * once it ends.  The level cannot change inside a transaction, hence the
- * pragma before BEGIN and after COMMIT or ROLLBACK. */
+/* A deferred transaction's COMMIT writes the WAL frames but the hook
+ * does not sync them; the flag lives until the transaction ends. */
 int
 store_begin_deferred(struct store *st, char **cause)
 {
-	if (!st->sync_full)
-		return store_begin(st, cause);
-	if (exec_cached(st, "PRAGMA synchronous=NORMAL", cause, "defer the sync") < 0)
+	if (store_begin(st, cause) < 0)
 		return -1;
-	st->deferred = 1;
-	if (store_begin(st, cause) < 0) {
-		store_rollback(st);
-		return -1;
-	}
+	st->deferred = st->sync_full;
 	return 0;
-}
-
-static void
-undefer(struct store *st)
-{
-	char *cause = NULL;
-	if (!st->deferred)
-		return;
-	st->deferred = 0;
-	if (exec_cached(st, "PRAGMA synchronous=FULL", &cause, "restore synchronous=FULL") < 0) {
-		/* Then this connection is not FULL any more: nothing may be
-		 * acknowledged on its word.  This cannot happen short of
-		 * memory exhaustion; stop rather than guess. */
-		log_warn("store: %s", cause);
-		abort();
-	}
 }
 
 int
 store_commit(struct store *st, char **cause)
 {
-	if (exec_cached(st, "COMMIT", cause, "commit") < 0) {
+	int rc = exec_cached(st, "COMMIT", cause, "commit");
+	if (rc < 0)
 		store_rollback(st);
-		return -1;
-	}
-	undefer(st);
-	return 0;
+	st->deferred = 0;
+	return rc < 0 ? -1 : 0;
 }
 
 void
@@ -580,7 +593,7 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	undefer(st);
+	st->deferred = 0;
 }
 
 int

@@ -56,14 +56,15 @@ int  store_begin(struct store *st, char **cause);
 int  store_commit(struct store *st, char **cause);
 void store_rollback(struct store *st);
 /*
- * Deferred durability (a pipelined group commit).  With synchronous=FULL,
- * store_begin_deferred() opens a transaction whose store_commit() writes
- * the WAL but does not wait for the disk: the transaction is visible at
- * once and durable only once a store_wal_sync() that started after the
- * commit has returned 0.  FULL is exactly that sync after every commit,
- * so nothing is weaker once the caller waits for it; what it gains is
- * that the sync can run in another thread while the next transaction is
- * built.  With NORMAL these are store_begin() and a no-op.
+ * Deferred durability (a pipelined group commit).  With sync = full every
+ * commit is fdatasynced before store_commit() returns (synchronous=FULL's
+ * WAL sync, done by the store's WAL hook); store_begin_deferred() opens a
+ * transaction whose store_commit() writes the WAL but does not wait for
+ * the disk: the transaction is visible at once and durable only once a
+ * store_wal_sync() that started after the commit has returned 0.  Nothing
+ * is weaker once the caller waits for that sync; what it gains is that
+ * the sync can run in another thread while the next transaction is built.
+ * With sync = normal these are store_begin() and a no-op.
  *
  * store_wal_sync() may be called from any thread, concurrently with the
  * connection's use (it touches only its own descriptor of the WAL file).

@@ -255,7 +255,7 @@ say "hub benchmarks: $(nproc) cores, load $(load_avg); loopback; each phase on a
 started=$(date +%s)
 for phase in ${PHASES:-ingest latency pacing}; do
 	case $phase in
-	ingest) ingest full; ingest normal ;;
+	ingest) for m in ${INGEST_MODES:-full normal}; do ingest "$m"; done ;;
 	latency) latency ;;
 	pacing) pacing ;;
 	*) echo "hub_bench: unknown phase '$phase'" >&2; exit 1 ;;
