@@ -136,7 +136,10 @@ static const char *const migrations[] = {
 	 * (NULL still passes).  SQLite (3.40, seen with EXPLAIN) evaluates an
 	 * IN list of more than two constants by filling an ephemeral b-tree,
 	 * every time the CHECK runs: on every INSERT into messages, one per
-	 * inbound webhook.  A
+	 * inbound webhook.  The same rebuild makes (agent, cid)'s uniqueness
+	 * a partial index over the rows that have a client id (an agent's
+	 * sends): NULLs never collide, so the meaning is the same, and an
+	 * inbound message no longer adds an entry to it.  A
 	 * constraint cannot be altered, so messages is rebuilt as
 	 * lang_altertable.html ("making other kinds of table schema changes")
 	 * describes: same columns in the same order, same rows and ids; the
@@ -158,8 +161,7 @@ static const char *const migrations[] = {
 	"  media_sha256 TEXT, media_size INTEGER NOT NULL DEFAULT 0,"
 	"  media_state TEXT CHECK (media_state = 'pending' OR media_state = 'ready'"
 	"    OR media_state = 'refused'),"
-	"  media_error TEXT, media_code TEXT,"
-	"  UNIQUE (agent, cid));"
+	"  media_error TEXT, media_code TEXT);"
 	"INSERT INTO messages_new (id, phone, out, type, text, state, reason, agent,"
 	"  automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
 	"  media_url, media_filename, payload, media_sha256, media_size, media_state,"
@@ -173,6 +175,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_phone ON messages (phone, id);"
 	"CREATE INDEX messages_wa ON messages (wa_id) WHERE wa_id IS NOT NULL;"
 	"CREATE INDEX messages_time ON messages (time);"
+	"CREATE UNIQUE INDEX messages_cid ON messages (agent, cid) WHERE cid IS NOT NULL;"
 	"CREATE INDEX messages_media ON messages (media_sha256, out)"
 	"  WHERE media_sha256 IS NOT NULL;"
 	"CREATE TRIGGER messages_state_forward BEFORE UPDATE OF state ON messages"

@@ -435,11 +435,14 @@ snapshot(sqlite3 *db)
 		"SELECT * FROM contacts ORDER BY phone",
 		"SELECT * FROM tags ORDER BY phone, tag",
 		"SELECT type, name, tbl_name, sql FROM sqlite_schema"
-		" WHERE name <> 'messages' ORDER BY type, name",
+		" WHERE name NOT IN ('messages', 'messages_cid', 'sqlite_autoindex_messages_2')"
+		" ORDER BY type, name",
 		"SELECT * FROM pragma_table_xinfo('messages')",
 		"SELECT l.name, l.\"unique\", l.origin, l.partial, x.seqno, x.cid, x.name,"
 		" x.\"desc\", x.coll, x.key FROM pragma_index_list('messages') l,"
-		" pragma_index_xinfo(l.name) x ORDER BY l.name, x.seqno",
+		" pragma_index_xinfo(l.name) x"
+		" WHERE l.name NOT IN ('sqlite_autoindex_messages_2', 'messages_cid')"
+		" ORDER BY l.name, x.seqno",
 		"SELECT m.name, f.* FROM sqlite_schema m, pragma_foreign_key_list(m.name) f"
 		" WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
 	};
@@ -553,8 +556,9 @@ make_v2(char *dir)
 	" VALUES ('919800000009', 0, 'text', 'x', 1, ?)"
 
 /* 2 -> 3 rebuilds messages with media_state's CHECK as equalities: the
- * same table, rows, ids, indexes, trigger and foreign keys; inserts no
- * longer open an ephemeral b-tree; the constraints still hold. */
+ * same table, rows, ids, indexes, trigger and foreign keys, but for
+ * (agent, cid)'s uniqueness, now a partial index; inserts no longer open
+ * an ephemeral b-tree; the constraints still hold. */
 static void
 test_migrate_check(void **state)
 {
@@ -591,7 +595,7 @@ test_migrate_check(void **state)
 	assert_non_null(strstr(after, "3:trigger|3:messages_state_forward|3:messages|"));
 	for (const char *const *ix = (const char *const[]){ "messages_phone", "messages_wa",
 	         "messages_time", "messages_media", "sqlite_autoindex_messages_1",
-	         "sqlite_autoindex_messages_2", NULL }; *ix; ix++) {
+	         NULL }; *ix; ix++) {
 		char *want = xasprintf("3:index|3:%s|3:messages|", *ix);
 		assert_non_null(strstr(after, want));
 		free(want);
@@ -599,7 +603,28 @@ test_migrate_check(void **state)
 	sql = query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'messages'");
 	assert_non_null(strstr(sql, "CHECK (media_state = 'pending' OR media_state = 'ready'"));
 	assert_null(strstr(sql, " IN ('pending'"));
+	assert_null(strstr(sql, "UNIQUE (agent, cid)"));
 	free(sql);
+	/* (agent, cid) is unique where there is a client id, and a lookup
+	 * by it uses the partial index. */
+	assert_null(query_text(db, "SELECT name FROM pragma_index_list('messages')"
+	                           " WHERE name = 'sqlite_autoindex_messages_2'"));
+	sql = query_text(db, "SELECT l.\"unique\" || l.partial || group_concat(x.name, ',')"
+	                     " FROM pragma_index_list('messages') l, pragma_index_info(l.name) x"
+	                     " WHERE l.name = 'messages_cid'");
+	assert_string_equal(sql, "11agent,cid");
+	free(sql);
+	{
+		sqlite3_stmt *plan;
+		int uses = 0;
+		assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT id FROM messages"
+		                                        " WHERE agent = 'a' AND cid = 'c'",
+		                                    -1, &plan, NULL), SQLITE_OK);
+		while (sqlite3_step(plan) == SQLITE_ROW)
+			uses |= strstr((const char *)sqlite3_column_text(plan, 3), "messages_cid") != NULL;
+		sqlite3_finalize(plan);
+		assert_true(uses);
+	}
 	char *ok = query_text(db, "PRAGMA integrity_check");
 	assert_string_equal(ok, "ok");
 	free(ok);
