@@ -464,6 +464,39 @@ test_automation(void **state)
 	assert_int_equal(count_of(f->events.data, "\"text\":\"Reply YES to receive"), 1);
 }
 
+/* An inbound message is one event when its contact only gained a later
+ * last_inbound (the console takes that from the message); a contact event
+ * comes first when the contact is new or its status, name, agent or
+ * opt-in moved. */
+static void
+test_inbound_events(void **state)
+{
+	struct fx *f = *state;
+	struct hub_session s;
+	session(f, PROTO_ROLE_AGENT, "asha", &s);
+	inbound(f, "wamid.e1", "919800000007", "one");
+	assert_int_equal(count_of(f->events.data, "\"kind\":\"contact\""), 1);
+	inbound(f, "wamid.e2", "919800000007", "two");
+	int contacts = count_of(f->events.data, "\"kind\":\"contact\"");
+	inbound(f, "wamid.e3", "919800000007", "three");
+	inbound(f, "wamid.e4", "919800000007", "four");
+	assert_int_equal(count_of(f->events.data, "\"kind\":\"contact\""), contacts);
+	assert_int_equal(count_of(f->events.data, "\"direction\":\"in\""), 4);
+	/* An agent answers; the next message moves the chat back to the agents. */
+	expect_ack(run(f, &s, "{\"type\":\"send\",\"id\":\"r\",\"phone\":\"919800000007\",\"text\":\"Yes?\"}"));
+	assert_true(contains(f, "\"status\":\"Responded\""));
+	inbound(f, "wamid.e5", "919800000007", "five");
+	assert_int_equal(count_of(f->events.data, "\"kind\":\"contact\""), contacts + 1);
+	char *tail = strstr(f->events.data, "\"text\":\"five\"");
+	assert_non_null(tail);
+	/* the contact event precedes its message */
+	char *ev = f->events.data, *lastc = NULL;
+	for (char *p = ev; (p = strstr(p, "\"kind\":\"contact\"")) != NULL; p++)
+		lastc = p;
+	assert_true(lastc != NULL && lastc < tail);
+	assert_non_null(strstr(lastc, "\"status\":\"Notifying agent\""));
+}
+
 static void
 test_typing_tags_history(void **state)
 {
@@ -624,6 +657,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_automation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typing_tags_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_commit, setup, teardown),
