@@ -25,7 +25,8 @@
 # Each phase gets a fresh hub + sim (start_desk from tests/e2e/lib.sh).
 # Sizes can be lowered for a quick look: INGEST_COUNT, LATENCY_COUNT,
 # PACE_COUNT (PACE_CUSTOMERS customers, at most 10 sends each); PHASES
-# picks phases (default "ingest latency pacing").
+# picks phases (default "ingest latency pacing"), INGEST_MODES the sync
+# modes (default "full normal").
 # Helper programs: $BENCH_TOOLS, default $WADESK_BIN/../bench/tools
 # (built by `make bench`).
 . "$(dirname "$0")/../e2e/lib.sh"

@@ -8,7 +8,11 @@
  *
  * LINK is an access link, ws://HOST:PORT/v1/desk#TOKEN; the token goes
  * in hello, as a real console does.  Every frame is built and parsed with
- * src/proto.h, so the consoles pay what a real console pays per event.
+ * src/proto.h, so the consoles pay what a real console pays per event;
+ * except with watch --count-only, where the sessions speak the websocket
+ * framing over plain sockets and count events from their first bytes
+ * (see "The raw transport" below: ten lws clients on the benchmark's two
+ * cores cost more CPU than the hub they watch).
  *
  * watch: opens N sessions (hello with last_event = --from, default 0),
  * prints "ready" on stdout (and creates --ready FILE) once every session
