@@ -254,8 +254,10 @@ release_held(struct hub *h, uint64_t seq)
 		tx_release(h, &h->held[i]);
 		tx_free(&h->held[i]);
 	}
-	memmove(h->held, h->held + i, (h->nheld - i) * sizeof *h->held);
-	h->nheld -= i;
+	if (i > 0) {              /* held is NULL until something was held */
+		memmove(h->held, h->held + i, (h->nheld - i) * sizeof *h->held);
+		h->nheld -= i;
+	}
 	if (seq > h->durable)
 		h->durable = seq;
 }
