@@ -307,6 +307,94 @@ apply_user(struct hub *h, const struct gupshup_user_event *u, char **cause)
 	return rc;
 }
 
+static int
+apply_one(struct hub *h, const struct gupshup_callback *cb, int *dup, char **cause)
+{
+	switch (cb->kind) {
+	case GUPSHUP_MESSAGE:       return apply_message(h, &cb->msg, dup, cause);
+	case GUPSHUP_MESSAGE_EVENT: return apply_event(h, &cb->ev, dup, cause);
+	case GUPSHUP_USER_EVENT:    return apply_user(h, &cb->user, cause);
+	}
+	return 0;
+}
+
+/*
+ * The usual pass: every webhook of the batch applied in its transaction,
+ * none in a savepoint of its own (a savepoint costs two statements, and
+ * every page the batch had already written is copied to a statement
+ * journal the first time the webhook writes it).  0 when all went in
+ * (their statuses set), -1 as soon as one fails: the caller rolls the
+ * transaction back and takes apply_each().  What a webhook does outside
+ * the database and the hub's transaction (limits_inbound(), typing
+ * lapses) may then be done twice, which is harmless by design.
+ */
+static int
+apply_all(struct hub *h, struct hub_webhook *w, const struct gupshup_callback *cb, size_t n)
+{
+	char *cause = NULL;
+	int *dup = xcalloc(n, sizeof *dup);
+	for (size_t i = 0; i < n; i++)
+		if (w[i].status == 0 && apply_one(h, &cb[i], &dup[i], &cause) < 0) {
+			free(cause);
+			free(dup);
+			return -1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (w[i].status == 0) {
+			w[i].status = 200;
+			h->m.webhooks_dup += dup[i] != 0;
+		}
+	free(dup);
+	return 0;
+}
+
+/* The careful pass: one savepoint per webhook, so that one refused by a
+ * rule (a bad phone) or by the database leaves nothing behind and the
+ * others still go in. */
+static void
+apply_each(struct hub *h, struct hub_webhook *w, const struct gupshup_callback *cb, size_t n)
+{
+	char *cause = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].status != 0)
+			continue;
+		struct hub_mark mark;
+		int dup = 0, rc = -1;
+		hub_mark(h, &mark);
+		if (store_savepoint(h->st, &cause) == 0) {
+			rc = apply_one(h, &cb[i], &dup, &cause);
+			if (rc < 0) {
+				store_rollback_to(h->st);
+				hub_undo(h, &mark);
+			} else {
+				store_release(h->st);
+			}
+		}
+		if (rc < 0) {
+			w[i].status = 400;
+			w[i].reason = cause;
+			cause = NULL;
+			h->m.webhooks_bad++;
+			log_info("webhook refused: %s", w[i].reason);
+		} else {
+			w[i].status = 200;
+			h->m.webhooks_dup += dup != 0;
+		}
+	}
+}
+
+/* Every webhook still at status `from` (0: not applied yet) gets a 500. */
+static void
+fail_all(struct hub_webhook *w, size_t n, int from, const char *cause)
+{
+	log_warn("%s", cause);
+	for (size_t i = 0; i < n; i++)
+		if (w[i].status == from) {
+			w[i].status = 500;
+			w[i].reason = xstrdup(cause);
+		}
+}
+
 uint64_t
 hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n)
 {
@@ -330,57 +418,24 @@ hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n)
 		goto out;
 	h->m.batches++;
 	if (hub_begin(h, &cause) < 0) {
-		for (size_t i = 0; i < n; i++)
-			if (w[i].status == 0) {
-				w[i].status = 500;
-				w[i].reason = xstrdup(cause);
-			}
-		log_warn("%s", cause);
+		fail_all(w, n, 0, cause);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (w[i].status != 0)
-			continue;
-		struct hub_mark mark;
-		int dup = 0, rc;
-		hub_mark(h, &mark);
-		if (store_savepoint(h->st, &cause) < 0) {
-			rc = -1;
-		} else {
-			switch (cb[i].kind) {
-			case GUPSHUP_MESSAGE:       rc = apply_message(h, &cb[i].msg, &dup, &cause); break;
-			case GUPSHUP_MESSAGE_EVENT: rc = apply_event(h, &cb[i].ev, &dup, &cause); break;
-			case GUPSHUP_USER_EVENT:    rc = apply_user(h, &cb[i].user, &cause); break;
-			default:                    rc = 0; break;
-			}
-			if (rc < 0) {
-				store_rollback_to(h->st);
-				hub_undo(h, &mark);
-			} else {
-				store_release(h->st);
-			}
+	struct hub_mark start;
+	hub_mark(h, &start);
+	if (apply_all(h, w, cb, n) < 0) {
+		/* One was refused (or the database failed): start over, each in
+		 * a savepoint, so that exactly the failing ones are left out. */
+		store_rollback(h->st);
+		hub_undo(h, &start);
+		if (hub_begin(h, &cause) < 0) {
+			fail_all(w, n, 0, cause);
+			goto out;
 		}
-		if (rc < 0) {
-			/* A rule refused it (bad phone) or the database failed: either
-			 * way nothing of it is applied. */
-			w[i].status = 400;
-			w[i].reason = cause;
-			cause = NULL;
-			h->m.webhooks_bad++;
-			log_info("webhook refused: %s", w[i].reason);
-		} else {
-			w[i].status = 200;
-			if (dup)
-				h->m.webhooks_dup++;
-		}
+		apply_each(h, w, cb, n);
 	}
 	if (hub_commit_async(h, &seq, &cause) < 0) {
-		log_warn("%s", cause);
-		for (size_t i = 0; i < n; i++)
-			if (w[i].status == 200) {
-				w[i].status = 500;
-				w[i].reason = xstrdup(cause);
-			}
+		fail_all(w, n, 200, cause);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)

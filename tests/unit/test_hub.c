@@ -464,6 +464,49 @@ test_automation(void **state)
 	assert_int_equal(count_of(f->events.data, "\"text\":\"Reply YES to receive"), 1);
 }
 
+/* One batch with a refused webhook in the middle: the others go in (the
+ * batch is applied again, each in a savepoint), the refused one leaves
+ * nothing, and a duplicate in the same batch is a 200 that adds nothing. */
+static void
+test_batch_refused(void **state)
+{
+	struct fx *f = *state;
+	static const char *const ids[] = { "wamid.b1", "wamid.b2", "wamid.b3", "wamid.b1" };
+	static const char *const phones[] = { "919800000011", "0123", "919800000012", "919800000011" };
+	static const char *const texts[] = { "first", "lost", "third", "first" };
+	struct hub_webhook w[4];
+	char *body[4];
+	for (int i = 0; i < 4; i++) {
+		struct gupshup_callback cb = {0};
+		cb.kind = GUPSHUP_MESSAGE;
+		cb.app = "e2e";
+		cb.msg.id = ids[i];
+		cb.msg.phone = phones[i];
+		cb.msg.name = "Ravi";
+		cb.msg.type = GUPSHUP_TEXT;
+		cb.msg.text = texts[i];
+		body[i] = gupshup_callback_build(&cb);
+		w[i] = (struct hub_webhook){ body[i], strlen(body[i]), 0, NULL };
+	}
+	hub_webhooks(f->h, w, 4);
+	assert_int_equal(w[0].status, 200);
+	assert_int_equal(w[1].status, 400);
+	assert_non_null(strstr(w[1].reason, "E.164"));
+	assert_int_equal(w[2].status, 200);
+	assert_int_equal(w[3].status, 200);
+	assert_int_equal(count_of(f->events.data, "\"text\":\"first\""), 1);
+	assert_int_equal(count_of(f->events.data, "\"text\":\"third\""), 1);
+	assert_null(strstr(f->events.data, "lost"));
+	assert_int_equal(count_of(f->events.data, "\"direction\":\"in\""), 2);
+	for (int i = 0; i < 4; i++) {
+		free(w[i].reason);
+		free(body[i]);
+	}
+	/* An all-good batch afterwards takes the usual pass. */
+	inbound(f, "wamid.b4", "919800000012", "fourth");
+	assert_int_equal(count_of(f->events.data, "\"direction\":\"in\""), 3);
+}
+
 /* An inbound message is one event when its contact only gained a later
  * last_inbound (the console takes that from the message); a contact event
  * comes first when the contact is new or its status, name, agent or
@@ -658,6 +701,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_automation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typing_tags_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_commit, setup, teardown),
