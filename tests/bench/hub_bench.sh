@@ -7,7 +7,8 @@
 #              each frame checked for order, not decoded), against bare_http (a
 #              libwebsockets server that answers 200 {} to any POST) in the
 #              same run, with sync = full (the default) and sync = normal.
-#              Load: `wadesk-sim load` at an unbounded rate (64 in flight);
+#              Load: `wadesk-sim load` at an unbounded rate (INGEST_INFLIGHT,
+#              default 64, in flight);
 #              for the baseline a second sim whose --callback is bare_http.
 #              INGEST_PAIRS (default 3) pairs are run, bare then hub, each
 #              pair back to back with the same count and concurrency; each
@@ -36,6 +37,7 @@ e2e_init
 TOOLS=${BENCH_TOOLS:-$WADESK_BIN/../bench/tools}
 INGEST_COUNT=${INGEST_COUNT:-20000}
 INGEST_PAIRS=${INGEST_PAIRS:-3}
+INGEST_INFLIGHT=${INGEST_INFLIGHT:-64}
 LATENCY_COUNT=${LATENCY_COUNT:-10000}
 LATENCY_RATE=${LATENCY_RATE:-1000}
 PACE_COUNT=${PACE_COUNT:-2000}
@@ -97,7 +99,7 @@ bare() {
 	track "$spid"
 	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$bp/" || fail "bare_http did not come up"
 	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$sp/" || fail "the baseline's sim did not come up"
-	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 \
+	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 --inflight "$INGEST_INFLIGHT" \
 		--sim "http://127.0.0.1:$sp" >"$1" 2>&1 || { cat "$1" >&2; fail "load against bare_http failed"; }
 	kill -TERM "$spid" "$bpid"
 	wait "$spid" 2>/dev/null
@@ -115,7 +117,8 @@ hub_run() {
 	fi
 	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT" --count-only
 	c0=$(cpu_ticks "$HUB_PID")
-	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 >"$2" 2>&1 ||
+	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 --inflight "$INGEST_INFLIGHT" \
+		>"$2" 2>&1 ||
 		say "   (load: some webhooks were not answered 200)"
 	watch_wait "$T/watch-$1-$pair.out"
 	HUB_US=$(awk -v a="$c0" -v b="$(cpu_ticks "$HUB_PID")" -v hz="$(getconf CLK_TCK)" -v n="$INGEST_COUNT" \
@@ -140,7 +143,7 @@ median() {
 # figure is the median of the pairs' ratios.
 ingest() {
 	mode=$1
-	say "-- ingest, sync = $mode: $INGEST_PAIRS pairs (bare_http, then wadeskd with $CONSOLES consoles) of $INGEST_COUNT webhooks, unbounded rate, 64 in flight, 1000 customers"
+	say "-- ingest, sync = $mode: $INGEST_PAIRS pairs (bare_http, then wadeskd with $CONSOLES consoles) of $INGEST_COUNT webhooks, unbounded rate, $INGEST_INFLIGHT in flight, 1000 customers"
 	: >"$T/ratios-$mode"
 	pair=1
 	while [ "$pair" -le "$INGEST_PAIRS" ]; do

@@ -200,6 +200,75 @@ test_contacts_tags(void **state)
 	free(phones);
 }
 
+/* The contact cache never shows what the database does not hold: writes
+ * through the store, tag changes, rollbacks and another connection's
+ * commits are all seen by the next read. */
+static void
+test_contact_cache(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	struct store_contact c = {0}, r;
+	c.phone = (char *)"919800000005";
+	c.name = (char *)"Asha";
+	c.last_inbound = 10;
+	assert_int_equal(store_contact_put(st, &c, &cause), 0);
+	assert_int_equal(store_tag_add(st, c.phone, "vip", &cause), 1);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);     /* cached now */
+	store_contact_release(&r);
+	/* A write through the store: the cached copy follows, tags kept. */
+	c.last_inbound = 20;
+	c.name = (char *)"Asha K";
+	assert_int_equal(store_contact_put(st, &c, &cause), 0);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_string_equal(r.name, "Asha K");
+	assert_int_equal(r.last_inbound, 20);
+	assert_int_equal(r.ntags, 1);
+	store_contact_release(&r);
+	/* A tag change. */
+	assert_int_equal(store_tag_add(st, c.phone, "late", &cause), 1);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.ntags, 2);
+	store_contact_release(&r);
+	/* A rolled-back transaction and a rolled-back savepoint. */
+	assert_int_equal(store_begin(st, &cause), 0);
+	c.last_inbound = 30;
+	assert_int_equal(store_contact_put(st, &c, &cause), 0);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 30);                               /* its own write */
+	store_contact_release(&r);
+	store_rollback(st);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 20);
+	store_contact_release(&r);
+	assert_int_equal(store_begin(st, &cause), 0);
+	assert_int_equal(store_savepoint(st, &cause), 0);
+	c.last_inbound = 40;
+	assert_int_equal(store_contact_put(st, &c, &cause), 0);
+	store_rollback_to(st);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 20);
+	store_contact_release(&r);
+	assert_int_equal(store_commit(st, &cause), 0);
+	/* Another connection's commit, seen outside and inside a transaction. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "UPDATE contacts SET name = 'Other' WHERE phone = "
+	                                  "'919800000005'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_string_equal(r.name, "Other");
+	store_contact_release(&r);
+	assert_int_equal(sqlite3_exec(db, "UPDATE contacts SET last_inbound = 50 WHERE phone = "
+	                                  "'919800000005'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_begin(st, &cause), 0);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 50);
+	store_contact_release(&r);
+	assert_int_equal(store_commit(st, &cause), 0);
+	sqlite3_close(db);
+}
+
 static void
 test_events_outbox(void **state)
 {
@@ -814,6 +883,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forward_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
