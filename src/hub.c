@@ -879,7 +879,7 @@ int
 hub_init_db(const char *dir, const struct config *cfg, char **cause)
 {
 	struct store *st;
-	struct store_options o = { strcmp(cfg->sync, "normal") != 0 };
+	struct store_options o = { strcmp(cfg->sync, "normal") != 0, 0 };
 	char *path = db_path(dir);
 	int rc = store_open(path, 1, &o, &st, cause);
 	free(path);
@@ -911,7 +911,7 @@ hub_open(const char *dir, const struct config *cfg, const struct hub_io *io, str
          char **cause)
 {
 	struct hub *h = xcalloc(1, sizeof *h);
-	struct store_options o = { strcmp(cfg->sync, "normal") != 0 };
+	struct store_options o = { strcmp(cfg->sync, "normal") != 0, 0 };
 	char *path = db_path(dir);
 
 	*out = NULL;

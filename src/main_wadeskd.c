@@ -133,7 +133,7 @@ cmd_init(const char *dir, int argc, char **argv)
 		rc = hub_init_db(dir, &c, &cause);
 	if (rc == 0) {
 		char *db = xasprintf("%s/wadesk.db", dir);
-		struct store_options o = { 1 };
+		struct store_options o = { 1, 0 };
 		rc = store_open(db, 0, &o, &st, &cause);
 		free(db);
 	}
@@ -196,7 +196,7 @@ cmd_access(const char *dir, int argc, char **argv)
 	if (rotate) {
 		struct store *st;
 		char *db = xasprintf("%s/wadesk.db", dir);
-		struct store_options o = { strcmp(c.sync, "normal") != 0 };
+		struct store_options o = { strcmp(c.sync, "normal") != 0, 0 };
 		int64_t gen;
 		int rc = store_open(db, 0, &o, &st, &cause);
 		free(db);

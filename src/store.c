@@ -55,6 +55,10 @@ struct store {
 	int              sync_full;     /* the durability asked for */
 	int              deferred;      /* this transaction commits without fsync */
 	int              autockpt;      /* WAL frames that start a checkpoint */
+	int              ckpt_offload;  /* checkpoints are store_checkpoint()'s (another thread) */
+	int              ckpt_due;      /* atomic: the WAL has grown past autockpt */
+	int              ckpt_tail;     /* atomic: store_checkpoint() ran, finish it here */
+	sqlite3         *ckdb;          /* store_checkpoint()'s own connection */
 	struct ccache    contacts;      /* see "contact cache" below */
 	int64_t          data_version;  /* PRAGMA data_version when it was last checked */
 	/* The write-ahead log as store_wal_sync() sees it (any thread, under
@@ -366,8 +370,19 @@ on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 			return SQLITE_IOERR_FSYNC;
 		}
 	}
-	if (frames >= st->autockpt)
+	/* Offloaded, the other thread copies what the log held when it began
+	 * while commits go on; the log can start over only once all of it is
+	 * in the database, so the next commit copies the few frames written
+	 * meanwhile.  Inline as a last resort, should the other thread fall
+	 * far behind. */
+	if (st->ckpt_offload && __atomic_exchange_n(&st->ckpt_tail, 0, __ATOMIC_ACQ_REL))
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	else if (frames >= st->autockpt) {
+		if (st->ckpt_offload && frames < 4 * st->autockpt)
+			__atomic_store_n(&st->ckpt_due, 1, __ATOMIC_RELEASE);
+		else
+			sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
 	return SQLITE_OK;
 }
 
@@ -523,12 +538,13 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	 * with sync = full every commit's WAL frames are fsynced before it
 	 * returns (on_wal_commit).  NORMAL syncs the log before a checkpoint
 	 * copies it and the database after. */
-	st->autockpt = 4000;
-	int rc = exec_sql(st,
-	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-	                  "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
-	                  cause, "configure the database");
+	st->autockpt = o != NULL && o->checkpoint > 0 ? o->checkpoint : 4000;
+	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	                          "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=%d;",
+	                          st->autockpt);
+	int rc = exec_sql(st, pragmas, cause, "configure the database");
+	free(pragmas);
 	if (rc == 0 && st->sync_full)
 		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {
@@ -551,6 +567,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	ccache_clear(st);
 	free(st->contacts.e);
+	if (st->ckdb != NULL)
+		sqlite3_close(st->ckdb);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	if (st->wal_fd >= 0)
@@ -680,6 +698,52 @@ store_wal_sync(struct store *st, char **cause)
 	int rc = wal_sync_locked(st, cause);
 	pthread_mutex_unlock(&st->wal_mu);
 	return rc;
+}
+
+void
+store_checkpoint_offload(struct store *st)
+{
+	st->ckpt_offload = st->sync_full;
+}
+
+int
+store_checkpoint_due(struct store *st)
+{
+	return __atomic_load_n(&st->ckpt_due, __ATOMIC_ACQUIRE);
+}
+
+/* A PASSIVE checkpoint through a connection of its own, so that it can
+ * run in another thread while the hub's connection writes (WAL mode lets
+ * one checkpointer and one writer work at once).  That connection is
+ * FULL: it syncs the log before copying it and the database after. */
+int
+store_checkpoint(struct store *st, char **cause)
+{
+	__atomic_store_n(&st->ckpt_due, 0, __ATOMIC_RELEASE);
+	/* A new connection knows the database is in WAL mode only once it
+	 * has read it: until then a checkpoint silently does nothing. */
+	if (st->ckdb == NULL &&
+	    (sqlite3_open_v2(st->path, &st->ckdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                     NULL) != SQLITE_OK ||
+	     sqlite3_exec(st->ckdb, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)) {
+		*cause = xasprintf("cannot open '%s' to checkpoint: %s", st->path,
+		                   st->ckdb ? sqlite3_errmsg(st->ckdb) : "out of memory");
+		sqlite3_close(st->ckdb);
+		st->ckdb = NULL;
+		return -1;
+	}
+	int frames = 0;
+	int rc = sqlite3_wal_checkpoint_v2(st->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		*cause = xasprintf("cannot checkpoint '%s': %s", st->path, sqlite3_errmsg(st->ckdb));
+		return -1;
+	}
+	if (rc == SQLITE_OK && frames < 0) {
+		*cause = xasprintf("cannot checkpoint '%s': not in WAL mode", st->path);
+		return -1;
+	}
+	__atomic_store_n(&st->ckpt_tail, 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int

@@ -38,6 +38,7 @@ struct store_kv;
 
 struct store_options {
 	int sync_full;      /* 1: synchronous=FULL (default), 0: NORMAL */
+	int checkpoint;     /* WAL frames that start a checkpoint; 0: 4000 */
 };
 
 /* Opens (creating when create is set) the database at path, applies the
@@ -71,6 +72,19 @@ void store_rollback(struct store *st);
  * 0, or -1 with *cause: then what was committed may not be on disk.
  * store_deferred(): 1 when commits need store_wal_sync (FULL).
  */
+/*
+ * Checkpoints (copying the WAL back into the database, every 4000 frames)
+ * normally run inside the COMMIT that crosses the mark.  After
+ * store_checkpoint_offload() (sync = full only) that COMMIT only sets
+ * store_checkpoint_due(), and another thread calls store_checkpoint(),
+ * which uses a connection of its own; if the log reaches four times the
+ * mark meanwhile, commits checkpoint inline again.  store_checkpoint() is
+ * not to be called concurrently with itself; 0, or -1 with *cause (the
+ * log is then left to the next try).
+ */
+void store_checkpoint_offload(struct store *st);
+int  store_checkpoint_due(struct store *st);
+int  store_checkpoint(struct store *st, char **cause);
 int  store_begin_deferred(struct store *st, char **cause);
 int  store_wal_sync(struct store *st, char **cause);
 int  store_deferred(struct store *st);

@@ -7,6 +7,12 @@
  * request that comes in during the sync waits for the next one (its
  * commit may have written after the sync began).  A failed sync is final:
  * the reason is kept, done never moves again, and the hub stops.
+ *
+ * A second thread checkpoints (store_checkpoint_offload): a checkpoint
+ * copies thousands of pages and syncs the log and the database, tens of
+ * milliseconds that neither the loop nor the syncs behind it should wait
+ * for.  A request finds the store's checkpoint_due flag set by the COMMIT
+ * that crossed the mark, and wakes it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,9 +25,11 @@ struct walsync {
 	struct store   *st;
 	void          (*wake)(void *);
 	void           *arg;
-	pthread_t       thread;
+	pthread_t       thread, ckthread;
 	pthread_mutex_t mu;
-	pthread_cond_t  work, synced;
+	pthread_cond_t  work, synced, ckwork;
+	int             ckwant;       /* a checkpoint is asked for */
+	int             ckrunning;    /* the checkpoint thread was started */
 	uint64_t        want, done;
 	char           *failed;      /* why the last sync failed (kept until read) */
 	int             broken, stop;
@@ -59,6 +67,29 @@ worker(void *arg)
 	return NULL;
 }
 
+static void *
+checkpointer(void *arg)
+{
+	struct walsync *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->stop && !w->ckwant)
+			pthread_cond_wait(&w->ckwork, &w->mu);
+		if (w->stop)
+			break;
+		w->ckwant = 0;
+		pthread_mutex_unlock(&w->mu);
+		char *cause = NULL;
+		if (store_checkpoint(w->st, &cause) < 0) {
+			log_warn("%s (left for the next checkpoint)", cause);
+			free(cause);
+		}
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 struct walsync *
 walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 {
@@ -69,13 +100,21 @@ walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->synced, NULL);
+	pthread_cond_init(&w->ckwork, NULL);
 	if (pthread_create(&w->thread, NULL, worker, w) != 0) {
 		*cause = xstrdup("cannot start the WAL sync thread");
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->synced);
+		pthread_cond_destroy(&w->ckwork);
 		free(w);
 		return NULL;
+	}
+	if (pthread_create(&w->ckthread, NULL, checkpointer, w) == 0) {
+		w->ckrunning = 1;
+		store_checkpoint_offload(st);
+	} else {
+		log_warn("cannot start the checkpoint thread: commits checkpoint themselves");
 	}
 	return w;
 }
@@ -87,6 +126,10 @@ walsync_request(struct walsync *w, uint64_t seq)
 	if (seq > w->want) {
 		w->want = seq;
 		pthread_cond_signal(&w->work);
+	}
+	if (w->ckrunning && !w->ckwant && store_checkpoint_due(w->st)) {
+		w->ckwant = 1;
+		pthread_cond_signal(&w->ckwork);
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -123,11 +166,15 @@ walsync_stop(struct walsync *w)
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
 	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->ckwork);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	if (w->ckrunning)
+		pthread_join(w->ckthread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->synced);
+	pthread_cond_destroy(&w->ckwork);
 	free(w->failed);
 	free(w);
 }

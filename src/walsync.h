@@ -9,6 +9,10 @@
  * worker records the highest sequence number it covered and calls wake()
  * (from its thread) so the loop can answer those webhooks.  Requests that
  * arrive during a sync are served together by the next one.
+ *
+ * It also starts a checkpoint thread and hands the store's checkpoints to
+ * it (store_checkpoint_offload): a request wakes it when the store says
+ * one is due.
  */
 #ifndef WADESK_WALSYNC_H
 #define WADESK_WALSYNC_H

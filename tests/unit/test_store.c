@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -29,7 +30,7 @@ setup(void **state)
 	snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
 	struct store *st;
 	char *cause = NULL;
-	struct store_options o = { 1 };
+	struct store_options o = { 1, 0 };
 	if (store_open(dbpath, 1, &o, &st, &cause) != 0)
 		fail_msg("%s", cause);
 	*state = st;
@@ -269,6 +270,86 @@ test_contact_cache(void **state)
 	sqlite3_close(db);
 }
 
+/* The whole file at path (xmalloc'd), its size in *n when not NULL. */
+static char *
+slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	struct buf b = {0};
+	char chunk[65536];
+	size_t k;
+	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, k);
+	fclose(f);
+	if (n != NULL)
+		*n = b.len;
+	return b.data != NULL ? b.data : xstrdup("");
+}
+
+/* Offloaded checkpoints: the COMMIT that crosses the mark only flags one,
+ * store_checkpoint() (another thread in the hub) copies the log into the
+ * database through its own connection. */
+static void
+test_checkpoint_offload(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/wadesk-ckpt-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/t.db", dir);
+	struct store *st;
+	char *cause = NULL;
+	struct store_options o = { 1, 8 };
+	if (store_open(path, 1, &o, &st, &cause) != 0)
+		fail_msg("%s", cause);
+	store_checkpoint_offload(st);
+	assert_int_equal(store_checkpoint_due(st), 0);
+	char *before = slurp(path, NULL), *after;
+	int i;
+	for (i = 0; i < 20 && !store_checkpoint_due(st); i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ck%d", i);
+		assert_int_equal(store_begin(st, &cause), 0);
+		insert(st, "919800000001", 0, id);
+		assert_int_equal(store_commit(st, &cause), 0);
+	}
+	assert_true(store_checkpoint_due(st));
+	size_t n0, n1;
+	free(before);
+	before = slurp(path, &n0);
+	after = slurp(path, &n1);
+	assert_true(n0 == n1 && memcmp(before, after, n0) == 0);  /* nothing copied yet */
+	free(after);
+	assert_int_equal(store_checkpoint(st, &cause), 0);
+	assert_int_equal(store_checkpoint_due(st), 0);
+	after = slurp(path, &n1);
+	assert_true(n0 != n1 || memcmp(before, after, n0) != 0);  /* the log went in */
+	free(before);
+	free(after);
+	/* The next commit copies what came after (here: itself), so the one
+	 * after that starts the log over instead of making it longer. */
+	char *wal = xasprintf("%s-wal", path);
+	struct stat w0, w1;
+	for (int k = 0; k < 3; k++) {
+		char id[16];
+		snprintf(id, sizeof id, "tail%d", k);
+		assert_int_equal(store_begin(st, &cause), 0);
+		insert(st, "919800000001", 0, id);
+		assert_int_equal(store_commit(st, &cause), 0);
+		assert_int_equal(stat(wal, k == 0 ? &w0 : &w1), 0);
+	}
+	assert_int_equal(w1.st_size, w0.st_size);
+	store_close(st);
+	char *shm = xasprintf("%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	rmdir(dir);
+	free(wal);
+	free(shm);
+	free(path);
+}
+
 static void
 test_events_outbox(void **state)
 {
@@ -418,7 +499,7 @@ test_migrate_media(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = xasprintf("%s/old.db", dir), *cause = NULL;
 	struct store *st;
-	struct store_options o = { 1 };
+	struct store_options o = { 1, 0 };
 	if (store_open_upto(path, 1, &o, 1, &st, &cause) != 0)
 		fail_msg("%s", cause);
 	assert_int_equal(store_schema_version(st), 1);
@@ -569,7 +650,7 @@ make_v2(char *dir)
 	assert_non_null(mkdtemp(dir));
 	char *path = xasprintf("%s/v2.db", dir), *cause = NULL;
 	struct store *st;
-	struct store_options o = { 1 };
+	struct store_options o = { 1, 0 };
 	if (store_open_upto(path, 1, &o, 2, &st, &cause) != 0)
 		fail_msg("%s", cause);
 	assert_int_equal(store_schema_version(st), 2);
@@ -884,6 +965,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_cache, setup, teardown),
+		cmocka_unit_test(test_checkpoint_offload),
 		cmocka_unit_test_setup_teardown(test_events_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
