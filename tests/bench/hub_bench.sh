@@ -17,7 +17,9 @@
 #  2. latency  webhook -> event on all 10 consoles at 1,000 webhooks/s:
 #              webhook_post stamps each text with CLOCK_REALTIME µs,
 #              desk_client subtracts on arrival (per console, and the
-#              slowest of the 10 per webhook).
+#              slowest of the 10 per webhook).  The consoles decode every
+#              frame as a real console does; LATENCY_CONSOLES=--count-only
+#              has them read only the stamp (see desk_client.c).
 #  3. pacing   2,000 agent sends (desk_client send) to 250 customers who
 #              wrote in through the sim (so the window is open): the sim's
 #              wallet ledger gives the time each send was accepted; rate
@@ -175,7 +177,7 @@ ingest() {
 latency() {
 	say "-- latency: $LATENCY_COUNT webhooks at $LATENCY_RATE/s, 1000 customers, $CONSOLES consoles (load $(load_avg))"
 	fresh_desk latency
-	watch_start "$T/watch-latency.out" "$LATENCY_COUNT"
+	watch_start "$T/watch-latency.out" "$LATENCY_COUNT" ${LATENCY_CONSOLES:-}
 	"$TOOLS/webhook_post" "$WEBHOOK_URL" --count "$LATENCY_COUNT" --rate "$LATENCY_RATE" \
 		--customers 1000 >"$T/post-latency.out" 2>&1 || { cat "$T/post-latency.out" >&2; fail "webhook_post failed"; }
 	sed 's/^/   poster:   /' "$T/post-latency.out"
