@@ -119,37 +119,55 @@ hub_automate(struct hub *h, struct store_contact *c, int created, const char *te
 }
 
 /*
- * What a console sees of a contact, but for last_inbound: an inbound
- * message event moves that by itself (docs/protocol.md), so a contact
- * event follows an inbound message only when the contact is new or
- * something else changed (its name, status, agent, opt-in or opt-out).
- * Most messages then cost one event, not two.
+ * A contact as it was before an inbound message, but for last_inbound.
+ * The message event moves last_inbound by itself (docs/protocol.md), so
+ * a contact event follows an inbound message only when the contact is
+ * new or what a console sees of it changed (name, status, agent, opt-in,
+ * opt-out), and the row is written only when the contact is new or any
+ * column but last_inbound changed (store_contact_touch() otherwise).
+ * Most messages then cost one event and no contact write.
  */
-struct contact_view {
-	char *name, *agent;
-	int   status, opted_in, opted_out;
+struct contact_before {
+	char   *name, *agent;
+	int     status, resume, opted_in, opted_out;
+	int64_t greeted_at, away_at, brb_at, prompted_at;
 };
 
 static void
-contact_view_take(struct contact_view *v, const struct store_contact *c)
+contact_before_take(struct contact_before *v, const struct store_contact *c)
 {
 	v->name = xstrdup(c->name ? c->name : "");
 	v->agent = xstrdup(c->agent ? c->agent : "");
 	v->status = c->status;
+	v->resume = c->resume;
 	v->opted_in = c->opted_in;
 	v->opted_out = c->opted_out;
+	v->greeted_at = c->greeted_at;
+	v->away_at = c->away_at;
+	v->brb_at = c->brb_at;
+	v->prompted_at = c->prompted_at;
 }
 
 static int
-contact_view_changed(const struct contact_view *v, const struct store_contact *c)
+contact_shown_changed(const struct contact_before *v, const struct store_contact *c)
 {
 	return strcmp(v->name, c->name ? c->name : "") != 0 ||
 	       strcmp(v->agent, c->agent ? c->agent : "") != 0 || v->status != c->status ||
 	       v->opted_in != c->opted_in || v->opted_out != c->opted_out;
 }
 
+/* Inbound handling touches nothing else of a contact (note, tags and
+ * created stay as they were). */
+static int
+contact_row_changed(const struct contact_before *v, const struct store_contact *c)
+{
+	return contact_shown_changed(v, c) || v->resume != c->resume ||
+	       v->greeted_at != c->greeted_at || v->away_at != c->away_at ||
+	       v->brb_at != c->brb_at || v->prompted_at != c->prompted_at;
+}
+
 static void
-contact_view_release(struct contact_view *v)
+contact_before_release(struct contact_before *v)
 {
 	free(v->name);
 	free(v->agent);
@@ -175,8 +193,8 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 		free(text);
 		return -1;
 	}
-	struct contact_view before;
-	contact_view_take(&before, &c);
+	struct contact_before before;
+	contact_before_take(&before, &c);
 	struct store_message m = {0};
 	m.phone = c.phone;
 	m.out = 0;
@@ -216,8 +234,13 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 	hub_contact_event(&c, CHAT_EV_INBOUND);
 	if (hub_automate(h, &c, created, text, &auto_ids, &nauto, cause) < 0)
 		goto out;
-	if (store_contact_put(h->st, &c, cause) < 0 ||
-	    ((created || contact_view_changed(&before, &c)) && hub_emit_contact(h, &c, cause) < 0) ||
+	if (created || contact_row_changed(&before, &c)) {
+		if (store_contact_put(h->st, &c, cause) < 0)
+			goto out;
+	} else {
+		store_contact_touch(h->st, c.phone, c.last_inbound);
+	}
+	if (((created || contact_shown_changed(&before, &c)) && hub_emit_contact(h, &c, cause) < 0) ||
 	    hub_emit_message(h, &m, cause) < 0)
 		goto out;
 	for (size_t i = 0; i < nauto; i++)
@@ -225,7 +248,7 @@ apply_message(struct hub *h, const struct gupshup_message *gm, int *dup, char **
 			goto out;
 	rc = 0;
 out:
-	contact_view_release(&before);
+	contact_before_release(&before);
 	free(auto_ids);
 	free(fname);
 	free(text);

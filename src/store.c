@@ -1024,8 +1024,12 @@ store_contact_get(struct store *st, const char *phone, struct store_contact *c, 
 		contact_copy(c, hit);
 		return 1;
 	}
+	/* last_inbound: the row's, or its newest inbound message's time when
+	 * that is later (store_contact_touch() leaves the row alone). */
 	sqlite3_stmt *s = prep(st,
-	    "SELECT phone, name, note, opted_in, opted_out, last_inbound, status, resume,"
+	    "SELECT phone, name, note, opted_in, opted_out, max(last_inbound, coalesce("
+	    "  (SELECT m.time FROM messages m WHERE m.phone = contacts.phone AND m.out = 0"
+	    "   ORDER BY m.id DESC LIMIT 1), 0)), status, resume,"
 	    " agent, created, greeted_at, away_at, brb_at, prompted_at FROM contacts WHERE phone = ?",
 	    cause);
 	if (s == NULL)
@@ -1104,6 +1108,14 @@ store_contact_put(struct store *st, const struct store_contact *c, char **cause)
 		e->ntags = ntags;
 	}
 	return 0;
+}
+
+void
+store_contact_touch(struct store *st, const char *phone, int64_t last_inbound)
+{
+	struct store_contact *e = ccache_find(st, phone);
+	if (e != NULL && last_inbound > e->last_inbound)
+		e->last_inbound = last_inbound;
 }
 
 int

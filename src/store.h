@@ -129,6 +129,15 @@ int  store_contact_get(struct store *st, const char *phone, struct store_contact
                        char **cause);
 /* Inserts or replaces every column but tags. */
 int  store_contact_put(struct store *st, const struct store_contact *c, char **cause);
+/*
+ * An inbound message moved only the contact's last_inbound: nothing is
+ * written (the hub does this for most webhooks, and the contact's page
+ * was one more page per webhook in every group commit).  The row's
+ * last_inbound may then lag; store_contact_get() returns the later of it
+ * and the time of the contact's newest inbound message, which must be
+ * stored (store_message_insert) before this is called.
+ */
+void store_contact_touch(struct store *st, const char *phone, int64_t last_inbound);
 /* 1 when it changed something, 0 when the tag was (not) there already. */
 int  store_tag_add(struct store *st, const char *phone, const char *tag, char **cause);
 int  store_tag_rm(struct store *st, const char *phone, const char *tag, char **cause);

@@ -10,7 +10,8 @@ wait_for 10 sh -c "HOME=$T/c-cli XDG_CONFIG_HOME=$T/c-cli/config XDG_DATA_HOME=$
 hub_stop
 hub_sql "INSERT OR REPLACE INTO settings(key, value) VALUES ('template_messaging', 'true');
 	INSERT OR REPLACE INTO templates(id, name, body) VALUES ('t-order', 'order_ready', 'Your order {{1}} is ready');
-	UPDATE contacts SET last_inbound = strftime('%s', 'now') - 2 * 86400, opted_in = 1 WHERE phone = '$P';" ||
+	UPDATE contacts SET last_inbound = strftime('%s', 'now') - 2 * 86400, opted_in = 1 WHERE phone = '$P';
+	UPDATE messages SET time = strftime('%s', 'now') - 2 * 86400 WHERE phone = '$P' AND out = 0;" ||
 	fail "cannot prepare the hub's database"
 hub_start
 wadesk --link "$SUPERVISOR_LINK" tag $P waiting || fail "tag failed"   # a contact event with the old window

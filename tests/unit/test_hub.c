@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "access.h"
 #include "gupshup.h"
@@ -521,10 +522,36 @@ test_inbound_events(void **state)
 	assert_int_equal(count_of(f->events.data, "\"kind\":\"contact\""), 1);
 	inbound(f, "wamid.e2", "919800000007", "two");
 	int contacts = count_of(f->events.data, "\"kind\":\"contact\"");
+	hub_set_time(f->h, T0 + 100);
 	inbound(f, "wamid.e3", "919800000007", "three");
+	hub_set_time(f->h, T0 + 200);
 	inbound(f, "wamid.e4", "919800000007", "four");
 	assert_int_equal(count_of(f->events.data, "\"kind\":\"contact\""), contacts);
 	assert_int_equal(count_of(f->events.data, "\"direction\":\"in\""), 4);
+	/* Nor was the contact's row written for them, yet its last_inbound
+	 * reads as the newest message's time, through another connection too. */
+	{
+		char *path = xasprintf("%s/wadesk.db", f->dir), *cause = NULL;
+		struct store *st;
+		struct store_contact ct;
+		struct store_options o = { 1, 0 };
+		assert_int_equal(store_open(path, 0, &o, &st, &cause), 0);
+		assert_int_equal(store_contact_get(st, "919800000007", &ct, &cause), 1);
+		assert_int_equal(ct.last_inbound, T0 + 200);
+		store_contact_release(&ct);
+		store_close(st);
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT last_inbound FROM contacts"
+		                                        " WHERE phone = '919800000007'", -1, &q, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_true(sqlite3_column_int64(q, 0) < T0 + 100);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		free(path);
+	}
 	/* An agent answers; the next message moves the chat back to the agents. */
 	expect_ack(run(f, &s, "{\"type\":\"send\",\"id\":\"r\",\"phone\":\"919800000007\",\"text\":\"Yes?\"}"));
 	assert_true(contains(f, "\"status\":\"Responded\""));

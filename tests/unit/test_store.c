@@ -251,6 +251,44 @@ test_contact_cache(void **state)
 	assert_int_equal(r.last_inbound, 20);
 	store_contact_release(&r);
 	assert_int_equal(store_commit(st, &cause), 0);
+	/* store_contact_touch(): the row keeps its last_inbound; a read gives
+	 * the newest inbound message's time when that is later, cached or not.
+	 * Outbound messages do not count, older inbound ones do not lower it. */
+	struct store_message in = {0};
+	int64_t mid;
+	in.phone = c.phone;
+	in.type = (char *)"text";
+	in.text = (char *)"later";
+	in.time = 70;
+	in.provider_id = (char *)"touch-in";
+	assert_int_equal(store_message_insert(st, &in, &mid, &cause), 1);
+	store_contact_touch(st, c.phone, 70);
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 70);
+	store_contact_release(&r);
+	in.out = 1;
+	in.time = 90;
+	in.provider_id = (char *)"touch-out";
+	assert_int_equal(store_message_insert(st, &in, &mid, &cause), 1);
+	assert_int_equal(store_tag_rm(st, c.phone, "late", &cause), 1);        /* empties the cache */
+	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
+	assert_int_equal(r.last_inbound, 70);
+	store_contact_release(&r);
+	char *row = NULL;
+	{
+		sqlite3 *ro;
+		assert_int_equal(sqlite3_open(dbpath, &ro), SQLITE_OK);
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_prepare_v2(ro, "SELECT last_inbound FROM contacts WHERE phone ="
+		                                        " '919800000005'", -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		row = xasprintf("%lld", (long long)sqlite3_column_int64(q, 0));
+		sqlite3_finalize(q);
+		sqlite3_close(ro);
+	}
+	assert_string_equal(row, "20");                   /* the row was not written */
+	free(row);
+
 	/* Another connection's commit, seen outside and inside a transaction. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -260,11 +298,11 @@ test_contact_cache(void **state)
 	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
 	assert_string_equal(r.name, "Other");
 	store_contact_release(&r);
-	assert_int_equal(sqlite3_exec(db, "UPDATE contacts SET last_inbound = 50 WHERE phone = "
+	assert_int_equal(sqlite3_exec(db, "UPDATE contacts SET last_inbound = 80 WHERE phone = "
 	                                  "'919800000005'", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(store_begin(st, &cause), 0);
 	assert_int_equal(store_contact_get(st, c.phone, &r, &cause), 1);
-	assert_int_equal(r.last_inbound, 50);
+	assert_int_equal(r.last_inbound, 80);
 	store_contact_release(&r);
 	assert_int_equal(store_commit(st, &cause), 0);
 	sqlite3_close(db);
