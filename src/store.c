@@ -348,8 +348,6 @@ configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-static int wal_sync_locked(struct store *st, char **cause);
-
 /* After every commit (sync = full): the log is fdatasynced before the
  * COMMIT statement returns, unless the transaction was deferred.  A
  * failed sync makes COMMIT fail (the commit itself has happened: the
@@ -359,16 +357,11 @@ static int
 on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *st = arg;
-	if (!st->deferred) {
-		char *cause = NULL;
-		pthread_mutex_lock(&st->wal_mu);
-		int rc = wal_sync_locked(st, &cause);
-		pthread_mutex_unlock(&st->wal_mu);
-		if (rc < 0) {
-			log_warn("store: %s", cause);
-			free(cause);
-			return SQLITE_IOERR_FSYNC;
-		}
+	char *cause = NULL;
+	if (!st->deferred && store_wal_sync(st, &cause) < 0) {
+		log_warn("store: %s", cause);
+		free(cause);
+		return SQLITE_IOERR_FSYNC;
 	}
 	/* Offloaded, the other thread copies what the log held when it began
 	 * while commits go on; the log can start over only once all of it is
@@ -926,6 +919,8 @@ static void
 ccache_clear(struct store *st)
 {
 	struct ccache *cc = &st->contacts;
+	if (cc->n == 0)
+		return;
 	for (size_t i = 0; i < cc->cap; i++)
 		if (cc->e[i].phone != NULL)
 			store_contact_release(&cc->e[i]);
@@ -1095,17 +1090,12 @@ store_contact_put(struct store *st, const struct store_contact *c, char **cause)
 	 * changes empty the cache), and one not cached stays out. */
 	struct store_contact *e = ccache_find(st, c->phone);
 	if (e != NULL) {
-		char **tags = e->tags;
-		size_t ntags = e->ntags;
-		struct store_contact t = *c;
-		e->tags = NULL;
-		e->ntags = 0;
+		struct store_contact t = *c, fresh;
+		t.tags = e->tags;
+		t.ntags = e->ntags;
+		contact_copy(&fresh, &t);
 		store_contact_release(e);
-		t.tags = NULL;
-		t.ntags = 0;
-		contact_copy(e, &t);            /* the same phone: the same slot */
-		e->tags = tags;
-		e->ntags = ntags;
+		*e = fresh;                     /* the same phone: the same slot */
 	}
 	return 0;
 }

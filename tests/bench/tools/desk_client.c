@@ -207,6 +207,20 @@ conn_queue_msg(struct conn *c, const struct proto_msg *m)
 	free(s);
 }
 
+/* A session's hello: resume after the last event it applied. */
+static char *
+hello_frame(const struct conn *c, size_t *len)
+{
+	struct proto_msg m = { .type = PROTO_HELLO };
+	char name[32];
+	snprintf(name, sizeof name, "bench%u", c->idx);
+	m.token = c->b->token;
+	m.agent = name;
+	m.last_event = c->last_n;
+	m.version = PROTO_VERSION;
+	return proto_encode(&m, len);
+}
+
 static void
 conn_drop_queue(struct conn *c)
 {
@@ -246,29 +260,38 @@ retry_fired(lws_sorted_usec_list_t *sul)
 	conn_connect(c);
 }
 
-static void
-conn_lost(struct conn *c)
+/* A session ended (either transport): 1 when it is to be opened again
+ * after RETRY_US, 0 when the run is over or gave up connecting. */
+static int
+conn_down(struct conn *c)
 {
 	struct bench *b = c->b;
-	if (!c->alive)
-		return;
 	c->alive = 0;
-	c->wsi = NULL;
 	c->welcomed = 0;
 	c->caught_up = 0;
-	buf_reset(&c->rx);
-	conn_drop_queue(c);
 	if (b->done)
-		return;
+		return 0;
 	if (!c->ever_welcomed && ++c->fails > MAX_FAILS) {
 		fprintf(stderr, "desk_client: console %u: cannot connect to %s:%d\n", c->idx, b->host,
 		        b->port);
 		b->broken = 1;
 		finish(b, "cannot connect");
-		return;
+		return 0;
 	}
 	c->reconnects += c->ever_welcomed;
-	lws_sul_schedule(b->ctx, 0, &c->retry, retry_fired, RETRY_US);
+	return 1;
+}
+
+static void
+conn_lost(struct conn *c)
+{
+	if (!c->alive)
+		return;
+	c->wsi = NULL;
+	buf_reset(&c->rx);
+	conn_drop_queue(c);
+	if (conn_down(c))
+		lws_sul_schedule(c->b->ctx, 0, &c->retry, retry_fired, RETRY_US);
 }
 
 static void
@@ -528,15 +551,11 @@ cb_desk(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED: {
-		struct proto_msg m = { .type = PROTO_HELLO };
-		char name[32];
+		size_t n;
+		char *hello = hello_frame(c, &n);
 		c->wsi = wsi;
-		snprintf(name, sizeof name, "bench%u", c->idx);
-		m.token = c->b->token;
-		m.agent = name;
-		m.last_event = c->last_n;
-		m.version = PROTO_VERSION;
-		conn_queue_msg(c, &m);
+		conn_queue(c, hello, n);
+		free(hello);
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -648,22 +667,8 @@ raw_lost(struct conn *c, struct raw *r)
 	r->len = 0;
 	r->upgraded = 0;
 	buf_reset(&r->msg);
-	/* conn_lost's bookkeeping, without lws */
-	struct bench *b = c->b;
-	c->alive = 0;
-	c->welcomed = 0;
-	c->caught_up = 0;
-	if (b->done)
-		return;
-	if (!c->ever_welcomed && ++c->fails > MAX_FAILS) {
-		fprintf(stderr, "desk_client: console %u: cannot connect to %s:%d\n", c->idx, b->host,
-		        b->port);
-		b->broken = 1;
-		finish(b, "cannot connect");
-		return;
-	}
-	c->reconnects += c->ever_welcomed;
-	r->retry_ms = mono_ms() + RETRY_US / 1000;
+	if (conn_down(c))
+		r->retry_ms = mono_ms() + RETRY_US / 1000;
 }
 
 static void
@@ -701,15 +706,8 @@ raw_connect(struct conn *c, struct raw *r)
 static int
 raw_hello(struct conn *c, struct raw *r)
 {
-	struct proto_msg m = { .type = PROTO_HELLO };
-	char name[32];
 	size_t len;
-	snprintf(name, sizeof name, "bench%u", c->idx);
-	m.token = c->b->token;
-	m.agent = name;
-	m.last_event = c->last_n;
-	m.version = PROTO_VERSION;
-	char *s = proto_encode(&m, &len);
+	char *s = hello_frame(c, &len);
 	int rc = raw_send(r->fd, 0x1, s, len);
 	free(s);
 	return rc;
