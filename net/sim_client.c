@@ -126,7 +126,7 @@ struct slot {
 };
 
 int
-sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **cause)
+sim_load_run_curl(const struct sim_load_opts *o, struct sim_load_result *r, char **cause)
 {
 	struct curl_slist *headers = NULL;
 	struct slot *slots;

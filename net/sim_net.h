@@ -2,7 +2,7 @@
  * sim_net.h — wadesk-sim's network side: the HTTP server (libwebsockets)
  * that feeds requests to the model in src/sim.h and posts its callbacks
  * (libcurl multi, inside the same loop), and the HTTP client the control
- * commands and the load generator use (libcurl).
+ * commands use (libcurl), and the load generator (sim_load.c).
  */
 #ifndef WADESK_SIM_NET_H
 #define WADESK_SIM_NET_H
@@ -66,9 +66,12 @@ struct sim_load_result {
 
 /*
  * Posts count inbound "message" callbacks to the webhook at rate/s with a
- * bounded number in flight (curl multi), and measures each answer's
- * latency.  0 with *r filled; -1 with *cause on a setup failure.
+ * bounded number in flight, and measures each answer's latency.  0 with *r
+ * filled; -1 with *cause on a setup failure.  http:// URLs go through
+ * keep-alive connections on one epoll loop (sim_load.c), https:// through
+ * curl multi (sim_load_run_curl, sim_client.c).
  */
 int sim_load_run(const struct sim_load_opts *o, struct sim_load_result *r, char **cause);
+int sim_load_run_curl(const struct sim_load_opts *o, struct sim_load_result *r, char **cause);
 
 #endif
