@@ -8,8 +8,12 @@
 #              libwebsockets server that answers 200 {} to any POST) in the
 #              same run, with sync = full (the default) and sync = normal.
 #              Load: `wadesk-sim load` at an unbounded rate (INGEST_INFLIGHT,
-#              default 64, in flight);
+#              default 64, in flight, kept-alive connections);
 #              for the baseline a second sim whose --callback is bare_http.
+#              Each pair also prints the CPU per webhook of the hub, of
+#              bare_http and of the load generator in the bare run: the
+#              generator must cost less than bare_http, else the baseline
+#              measures the generator (as the earlier curl-based one did).
 #              INGEST_PAIRS (default 3) pairs are run, bare then hub, each
 #              pair back to back with the same count and concurrency; each
 #              pair's ratio is printed and the median is the figure (a
@@ -101,8 +105,12 @@ bare() {
 	track "$spid"
 	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$bp/" || fail "bare_http did not come up"
 	wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$sp/" || fail "the baseline's sim did not come up"
+	c0=$(cpu_ticks "$bpid")
+	g0=$(child_ticks)
 	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 --inflight "$INGEST_INFLIGHT" \
 		--sim "http://127.0.0.1:$sp" >"$1" 2>&1 || { cat "$1" >&2; fail "load against bare_http failed"; }
+	BARE_US=$(per_webhook "$c0" "$(cpu_ticks "$bpid")")
+	GEN_US=$(per_webhook "$g0" "$(child_ticks)")
 	kill -TERM "$spid" "$bpid"
 	wait "$spid" 2>/dev/null
 	wait "$bpid" 2>/dev/null
@@ -123,13 +131,20 @@ hub_run() {
 		>"$2" 2>&1 ||
 		say "   (load: some webhooks were not answered 200)"
 	watch_wait "$T/watch-$1-$pair.out"
-	HUB_US=$(awk -v a="$c0" -v b="$(cpu_ticks "$HUB_PID")" -v hz="$(getconf CLK_TCK)" -v n="$INGEST_COUNT" \
-		'BEGIN { printf "%.0f", (b - a) * 1e6 / hz / n }')
+	HUB_US=$(per_webhook "$c0" "$(cpu_ticks "$HUB_PID")")
 }
 
 # The CPU time (user + system, clock ticks) a process has used so far: the
 # hub's CPU per webhook does not depend on what else the machine runs.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The same for this shell's finished children (the load generator, run in
+# the foreground: the background servers are still running).
+child_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
+# per_webhook T0 T1: µs of CPU per webhook between two tick counts.
+per_webhook() {
+	awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" -v n="$INGEST_COUNT" \
+		'BEGIN { printf "%.0f", (b - a) * 1e6 / hz / n }'
+}
 
 # median: the middle of the numbers on stdin (the mean of the two middle
 # ones for an even count).
@@ -155,7 +170,7 @@ ingest() {
 		h=$(achieved "$T/hub-$mode-$pair.out")
 		r=$(ratio "$h" "$b")
 		echo "$r" >>"$T/ratios-$mode"
-		say "   pair $pair (load $(load_avg)): bare $b/s, hub $h/s = $r %; hub CPU $HUB_US µs per webhook"
+		say "   pair $pair (load $(load_avg)): bare $b/s, hub $h/s = $r %; CPU per webhook: hub $HUB_US µs, bare_http $BARE_US µs, load generator $GEN_US µs (bare run)"
 		if [ -n "${VERBOSE:-}" ]; then
 			sed 's/^/      bare_http: /' "$T/bare-$mode-$pair.out"
 			sed 's/^/      wadeskd:   /' "$T/hub-$mode-$pair.out"
