@@ -294,6 +294,7 @@ hub_commit(struct hub *h, char **cause)
 	}
 	release_held(h, h->seq);
 	tx_release(h, &h->cur);
+	walsync_checkpoint_check(h->ck);
 	return 0;
 }
 
@@ -935,6 +936,15 @@ hub_open(const char *dir, const struct config *cfg, const struct hub_io *io, str
 	if (store_deferred(h->st) && h->io.wake != NULL &&
 	    (h->ws = walsync_start(h->st, h->io.wake, h->io.arg, cause)) == NULL)
 		goto fail;
+	/* sync = normal syncs nothing at commit, but a checkpoint (thousands
+	 * of pages copied, the database synced) still does not belong in the
+	 * loop. */
+	if (!store_deferred(h->st) && h->io.wake != NULL &&
+	    (h->ck = walsync_start_checkpointer(h->st, cause)) == NULL) {
+		log_warn("%s: commits checkpoint themselves", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
 	h->generation = store_meta_int(h->st, "access_generation", 0);
 	h->brb = store_meta_int(h->st, "brb", 0) != 0;
 	if (hub_load_settings(h, cause) < 0 || hub_load_templates(h, cause) < 0)
@@ -964,6 +974,7 @@ hub_free(struct hub *h)
 	if (h == NULL)
 		return;
 	walsync_stop(h->ws);
+	walsync_stop(h->ck);
 	for (size_t i = 0; i < h->nheld; i++)
 		tx_free(&h->held[i]);
 	free(h->held);

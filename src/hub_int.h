@@ -81,6 +81,7 @@ struct hub {
 	uint64_t            seq, durable;    /* last ticket given, last released */
 	int64_t             released;        /* last event number broadcast */
 	struct walsync     *ws;              /* NULL: commits are synced inline */
+	struct walsync     *ck;              /* sync = normal: the checkpoint thread alone */
 	char               *failed;          /* a WAL sync failed: the hub must stop */
 
 	struct ob_entry *ob_head;

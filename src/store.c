@@ -348,11 +348,12 @@ configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* After every commit (sync = full): the log is fdatasynced before the
- * COMMIT statement returns, unless the transaction was deferred.  A
+/* After every commit.  With sync = full the log is fdatasynced before
+ * the COMMIT statement returns, unless the transaction was deferred; a
  * failed sync makes COMMIT fail (the commit itself has happened: the
- * caller must not acknowledge it, and the hub stops).  The hook replaces
- * SQLite's automatic checkpoint, so it checkpoints too, at the same size. */
+ * caller must not acknowledge it, and the hub stops).  In both modes the
+ * hook replaces SQLite's automatic checkpoint, so it checkpoints too, at
+ * the same size, or flags the checkpoint for another thread. */
 static int
 on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -538,7 +539,7 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	                          st->autockpt);
 	int rc = exec_sql(st, pragmas, cause, "configure the database");
 	free(pragmas);
-	if (rc == 0 && st->sync_full)
+	if (rc == 0)
 		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {
 		char *c = *cause;
@@ -696,7 +697,7 @@ store_wal_sync(struct store *st, char **cause)
 void
 store_checkpoint_offload(struct store *st)
 {
-	st->ckpt_offload = st->sync_full;
+	st->ckpt_offload = 1;
 }
 
 int

@@ -75,7 +75,7 @@ void store_rollback(struct store *st);
 /*
  * Checkpoints (copying the WAL back into the database, every 4000 frames)
  * normally run inside the COMMIT that crosses the mark.  After
- * store_checkpoint_offload() (sync = full only) that COMMIT only sets
+ * store_checkpoint_offload() (either sync mode) that COMMIT only sets
  * store_checkpoint_due(), and another thread calls store_checkpoint(),
  * which uses a connection of its own; if the log reaches four times the
  * mark meanwhile, commits checkpoint inline again.  store_checkpoint() is

@@ -12,7 +12,8 @@
  * copies thousands of pages and syncs the log and the database, tens of
  * milliseconds that neither the loop nor the syncs behind it should wait
  * for.  A request finds the store's checkpoint_due flag set by the COMMIT
- * that crossed the mark, and wakes it.
+ * that crossed the mark, and wakes it.  With sync = normal the checkpoint
+ * thread runs alone, woken by walsync_checkpoint_check().
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct walsync {
 	pthread_cond_t  work, synced, ckwork;
 	int             ckwant;       /* a checkpoint is asked for */
 	int             ckrunning;    /* the checkpoint thread was started */
+	int             syncing;      /* the sync thread was started */
 	uint64_t        want, done;
 	char           *failed;      /* why the last sync failed (kept until read) */
 	int             broken, stop;
@@ -90,8 +92,8 @@ checkpointer(void *arg)
 	return NULL;
 }
 
-struct walsync *
-walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
+static struct walsync *
+walsync_new(struct store *st, void (*wake)(void *), void *arg)
 {
 	struct walsync *w = xcalloc(1, sizeof *w);
 	w->st = st;
@@ -101,22 +103,70 @@ walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->synced, NULL);
 	pthread_cond_init(&w->ckwork, NULL);
+	return w;
+}
+
+static void
+walsync_free(struct walsync *w)
+{
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->synced);
+	pthread_cond_destroy(&w->ckwork);
+	free(w->failed);
+	free(w);
+}
+
+static int
+start_checkpointer(struct walsync *w)
+{
+	if (pthread_create(&w->ckthread, NULL, checkpointer, w) != 0)
+		return -1;
+	w->ckrunning = 1;
+	store_checkpoint_offload(w->st);
+	return 0;
+}
+
+struct walsync *
+walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
+{
+	struct walsync *w = walsync_new(st, wake, arg);
 	if (pthread_create(&w->thread, NULL, worker, w) != 0) {
 		*cause = xstrdup("cannot start the WAL sync thread");
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->work);
-		pthread_cond_destroy(&w->synced);
-		pthread_cond_destroy(&w->ckwork);
-		free(w);
+		walsync_free(w);
 		return NULL;
 	}
-	if (pthread_create(&w->ckthread, NULL, checkpointer, w) == 0) {
-		w->ckrunning = 1;
-		store_checkpoint_offload(st);
-	} else {
+	w->syncing = 1;
+	if (start_checkpointer(w) < 0)
 		log_warn("cannot start the checkpoint thread: commits checkpoint themselves");
+	return w;
+}
+
+struct walsync *
+walsync_start_checkpointer(struct store *st, char **cause)
+{
+	struct walsync *w = walsync_new(st, NULL, NULL);
+	if (start_checkpointer(w) < 0) {
+		*cause = xstrdup("cannot start the checkpoint thread");
+		walsync_free(w);
+		return NULL;
 	}
 	return w;
+}
+
+void
+walsync_checkpoint_check(struct walsync *w)
+{
+	/* The flag is read without the lock first: this runs after every
+	 * commit, and a checkpoint is due once in thousands of frames. */
+	if (w == NULL || !w->ckrunning || !store_checkpoint_due(w->st))
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (!w->ckwant) {
+		w->ckwant = 1;
+		pthread_cond_signal(&w->ckwork);
+	}
+	pthread_mutex_unlock(&w->mu);
 }
 
 void
@@ -168,13 +218,9 @@ walsync_stop(struct walsync *w)
 	pthread_cond_signal(&w->work);
 	pthread_cond_signal(&w->ckwork);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	if (w->syncing)
+		pthread_join(w->thread, NULL);
 	if (w->ckrunning)
 		pthread_join(w->ckthread, NULL);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->synced);
-	pthread_cond_destroy(&w->ckwork);
-	free(w->failed);
-	free(w);
+	walsync_free(w);
 }

@@ -12,7 +12,8 @@
  *
  * It also starts a checkpoint thread and hands the store's checkpoints to
  * it (store_checkpoint_offload): a request wakes it when the store says
- * one is due.
+ * one is due.  With sync = normal there is no sync to pipeline and the
+ * checkpoint thread runs alone (walsync_start_checkpointer).
  */
 #ifndef WADESK_WALSYNC_H
 #define WADESK_WALSYNC_H
@@ -36,7 +37,16 @@ void walsync_request(struct walsync *w, uint64_t seq);
 uint64_t walsync_done(struct walsync *w, char **failed);
 /* Blocks until seq is durable or a sync failed; the highest durable seq. */
 uint64_t walsync_wait(struct walsync *w, uint64_t seq);
-/* Stops and joins the worker (a sync in progress finishes first); NULL ok. */
+/* With sync = normal nothing is synced at commit, but checkpoints still
+ * belong in a thread of their own: a walsync with the checkpoint thread
+ * alone.  walsync_request/done/wait are not for it; the caller asks
+ * walsync_checkpoint_check() after its commits instead.  NULL with *cause
+ * when the thread cannot start (commits then checkpoint themselves). */
+struct walsync *walsync_start_checkpointer(struct store *st, char **cause);
+/* Wakes the checkpoint thread if the store says a checkpoint is due
+ * (walsync_request does this itself). */
+void walsync_checkpoint_check(struct walsync *w);
+/* Stops and joins the threads (a sync in progress finishes first); NULL ok. */
 void walsync_stop(struct walsync *w);
 
 #endif

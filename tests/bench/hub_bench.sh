@@ -33,7 +33,7 @@
 # Sizes can be lowered for a quick look: INGEST_COUNT, LATENCY_COUNT,
 # PACE_COUNT (PACE_CUSTOMERS customers, at most 10 sends each); PHASES
 # picks phases (default "ingest latency pacing"), INGEST_MODES the sync
-# modes (default "full normal").
+# modes (default "full normal"), LATENCY_SYNC the latency phase's (full).
 # Helper programs: $BENCH_TOOLS, default $WADESK_BIN/../bench/tools
 # (built by `make bench`).
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -190,8 +190,13 @@ ingest() {
 # ---- 2. latency -----------------------------------------------------------
 
 latency() {
-	say "-- latency: $LATENCY_COUNT webhooks at $LATENCY_RATE/s, 1000 customers, $CONSOLES consoles (load $(load_avg))"
+	say "-- latency: $LATENCY_COUNT webhooks at $LATENCY_RATE/s, 1000 customers, $CONSOLES consoles, sync = ${LATENCY_SYNC:-full} (load $(load_avg))"
 	fresh_desk latency
+	if [ "${LATENCY_SYNC:-full}" != full ]; then
+		kill_hub
+		sed -i "s/^sync = .*/sync = $LATENCY_SYNC/" "$D/wadesk.conf"
+		start_hub
+	fi
 	watch_start "$T/watch-latency.out" "$LATENCY_COUNT" ${LATENCY_CONSOLES:-}
 	"$TOOLS/webhook_post" "$WEBHOOK_URL" --count "$LATENCY_COUNT" --rate "$LATENCY_RATE" \
 		--customers 1000 >"$T/post-latency.out" 2>&1 || { cat "$T/post-latency.out" >&2; fail "webhook_post failed"; }

@@ -329,15 +329,14 @@ slurp(const char *path, size_t *n)
  * store_checkpoint() (another thread in the hub) copies the log into the
  * database through its own connection. */
 static void
-test_checkpoint_offload(void **state)
+checkpoint_offload(int sync_full)
 {
-	(void)state;
 	char dir[] = "/tmp/wadesk-ckpt-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char *path = xasprintf("%s/t.db", dir);
 	struct store *st;
 	char *cause = NULL;
-	struct store_options o = { 1, 8 };
+	struct store_options o = { sync_full, 8 };
 	if (store_open(path, 1, &o, &st, &cause) != 0)
 		fail_msg("%s", cause);
 	store_checkpoint_offload(st);
@@ -386,6 +385,21 @@ test_checkpoint_offload(void **state)
 	free(wal);
 	free(shm);
 	free(path);
+}
+
+static void
+test_checkpoint_offload(void **state)
+{
+	(void)state;
+	checkpoint_offload(1);
+}
+
+/* sync = normal hands its checkpoints over the same way. */
+static void
+test_checkpoint_offload_normal(void **state)
+{
+	(void)state;
+	checkpoint_offload(0);
 }
 
 static void
@@ -1004,6 +1018,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_contacts_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_cache, setup, teardown),
 		cmocka_unit_test(test_checkpoint_offload),
+		cmocka_unit_test(test_checkpoint_offload_normal),
 		cmocka_unit_test_setup_teardown(test_events_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_kv, setup, teardown),
