@@ -1112,7 +1112,8 @@ store_contact_touch(struct store *st, const char *phone, int64_t last_inbound)
 int
 store_tag_add(struct store *st, const char *phone, const char *tag, char **cause)
 {
-	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO tags (phone, tag) VALUES (?, ?)", cause);
+	sqlite3_stmt *s = prep(st, "INSERT INTO tags (phone, tag) VALUES (?, ?)"
+	    " ON CONFLICT DO NOTHING", cause);
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, phone);
@@ -1228,15 +1229,20 @@ read_message(sqlite3_stmt *s, struct store_message *m)
 	m->media_code = col_text(s, 23);
 }
 
+/* A message already there (same provider id, or same agent and client id)
+ * is skipped: ON CONFLICT DO NOTHING covers uniqueness only, so a row a
+ * CHECK or NOT NULL refuses is an error, never silently dropped (INSERT OR
+ * IGNORE would skip it too). */
 int
 store_message_insert(struct store *st, const struct store_message *m, int64_t *id, char **cause)
 {
 	sqlite3_stmt *s = prep(st,
-	    "INSERT OR IGNORE INTO messages (phone, out, type, text, state, reason, agent,"
+	    "INSERT INTO messages (phone, out, type, text, state, reason, agent,"
 	    " automated, time, template_id, params, provider_id, wa_id, cid, media_mime,"
 	    " media_url, media_filename, payload, media_sha256, media_size, media_state,"
 	    " media_error, media_code)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause);
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT DO NOTHING", cause);
 	if (s == NULL)
 		return -1;
 	char *params = params_join(m->params, m->nparams);
@@ -1802,8 +1808,8 @@ int
 store_media_put(struct store *st, const char *sha256, const char *mime, int64_t size, int64_t t,
                 char **cause)
 {
-	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO media (sha256, mime, size, created)"
-	    " VALUES (?, ?, ?, ?)", cause);
+	sqlite3_stmt *s = prep(st, "INSERT INTO media (sha256, mime, size, created)"
+	    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", cause);
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, sha256);
@@ -1874,8 +1880,8 @@ int
 store_media_job_add(struct store *st, int64_t msg_id, const char *url, const char *mime,
                     int64_t created, char **cause)
 {
-	sqlite3_stmt *s = prep(st, "INSERT OR IGNORE INTO media_jobs (msg_id, url, mime, created)"
-	    " VALUES (?, ?, ?, ?)", cause);
+	sqlite3_stmt *s = prep(st, "INSERT INTO media_jobs (msg_id, url, mime, created)"
+	    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", cause);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, msg_id);

@@ -871,9 +871,13 @@ test_migrate_check(void **state)
 	m.type = (char *)"text";
 	m.text = (char *)"x";
 	m.time = 70;
-	/* INSERT OR IGNORE: a row breaking a CHECK is dropped, as before. */
+	/* A row breaking a CHECK is an error, not silently skipped as a
+	 * duplicate is. */
 	m.media_state = (char *)"gone";
-	assert_int_equal(store_message_insert(st, &m, &id, &cause), 0);
+	assert_int_equal(store_message_insert(st, &m, &id, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK"));
+	free(cause);
+	cause = NULL;
 	assert_int_equal(store_message_count(st), 5);
 	m.media_state = NULL;
 	assert_int_equal(store_message_insert(st, &m, &id, &cause), 1);
@@ -958,8 +962,11 @@ test_media(void **state)
 	assert_string_equal(mime, "application/pdf");
 	assert_int_equal(size, 1234);
 	free(mime);
-	/* A bad digest never enters the table. */
-	assert_int_equal(store_media_put(st, "abc", "text/plain", 1, 8, &cause), 0);
+	/* A bad digest never enters the table, and says so. */
+	assert_int_equal(store_media_put(st, "abc", "text/plain", 1, 8, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK"));
+	free(cause);
+	cause = NULL;
 	assert_int_equal(store_media_get(st, "abc", NULL, NULL, &cause), 0);
 
 	/* Public only once an outbound message carries it. */
