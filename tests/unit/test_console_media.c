@@ -30,6 +30,7 @@
 #include "net/xfer.h"
 #include "sha256.h"
 #include "util.h"
+#include "slurp.h"
 
 static char tmpdir[64];
 
@@ -62,21 +63,6 @@ write_file(const char *name, const void *data, size_t len)
 	return p;
 }
 
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	struct buf b = {0};
-	char chunk[4096];
-	size_t k;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, k);
-	fclose(f);
-	*len = b.len;
-	return b.data != NULL ? buf_steal(&b) : xstrdup("");
-}
-
 static const char pdf[] = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
 	"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
@@ -94,7 +80,7 @@ test_save(void **state)
 	char *want = xasprintf("%s/bashrc.pdf", dir);
 	assert_string_equal(saved, want);
 	size_t len;
-	char *got = read_all(saved, &len);
+	char *got = slurp(saved, &len);
 	assert_int_equal(len, sizeof pdf - 1);
 	assert_memory_equal(got, pdf, len);
 	free(got);
@@ -192,7 +178,7 @@ test_prepare(void **state)
 	s.sandbox = 0;
 	/* A renamed executable: media.type, saying what it really is. */
 	size_t elen;
-	char *elf = read_all("/bin/true", &elen);
+	char *elf = slurp("/bin/true", &elen);
 	char *fake = write_file("x.pdf", elf, elen);
 	free(elf);
 	assert_int_equal(cmedia_prepare(sn, fake, NULL, &s, "911", now, &out, &code, &why), -1);

@@ -26,6 +26,7 @@
 #include "gupshup.h"
 #include "net/sim_net.h"
 #include "util.h"
+#include "slurp.h"
 
 enum mode { M_LENGTH, M_CHUNKED, M_CONTINUE, M_CLOSE_DELIMITED, M_DROP_IDLE, M_DRIBBLE,
 	        M_STATUS_503, M_GARBAGE };
@@ -243,22 +244,13 @@ run(int port, unsigned long count, unsigned inflight, unsigned customers, char *
 	                           .seed = 7, .acked = path };
 	struct sim_load_result r;
 	int fd = mkstemp(path);
-	FILE *f;
-	long n;
 
 	assert_true(fd >= 0);
 	close(fd);
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/webhook/gupshup/x", port);
 	assert_int_equal(sim_load_run(&o, &r, &cause), 0);
 	assert_null(cause);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	*acked = xcalloc((size_t)n + 1, 1);
-	assert_int_equal(fread(*acked, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	*acked = slurp(path, NULL);
 	unlink(path);
 	return r;
 }

@@ -19,6 +19,7 @@
 #include "sha256.h"
 #include "store.h"
 #include "util.h"
+#include "slurp.h"
 
 static char dbpath[64];
 
@@ -306,23 +307,6 @@ test_contact_cache(void **state)
 	store_contact_release(&r);
 	assert_int_equal(store_commit(st, &cause), 0);
 	sqlite3_close(db);
-}
-
-/* The whole file at path (xmalloc'd), its size in *n when not NULL. */
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	struct buf b = {0};
-	char chunk[65536];
-	size_t k;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, k);
-	fclose(f);
-	if (n != NULL)
-		*n = b.len;
-	return b.data != NULL ? b.data : xstrdup("");
 }
 
 /* Offloaded checkpoints: the COMMIT that crosses the mark only flags one,
