@@ -92,8 +92,14 @@ watch_wait() {
 
 # ---- 1. ingest ------------------------------------------------------------
 
+# Each half of a pair starts with nothing left for the kernel to write
+# back: the previous half's database and log (tens of megabytes) would
+# otherwise be flushed during this one and slow it down.
+settle() { sync; }
+
 # bare OUT: the baseline, same load against bare_http.
 bare() {
+	settle
 	bp=$(free_port)
 	sp=$(free_port)
 	"$TOOLS/bare_http" --listen "127.0.0.1:$bp" >"$T/bare.log" 2>&1 &
@@ -126,6 +132,7 @@ hub_run() {
 		start_hub
 	fi
 	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT" --count-only
+	settle
 	c0=$(cpu_ticks "$HUB_PID")
 	"$SIM" load --count "$INGEST_COUNT" --rate 1000000 --customers 1000 --inflight "$INGEST_INFLIGHT" \
 		>"$2" 2>&1 ||
