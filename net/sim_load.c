@@ -71,6 +71,8 @@ struct lconn {
 	int            status;
 	int            close_after;  /* "Connection: close" */
 	uint64_t       left;         /* body or chunk bytes still to come */
+	unsigned       line;         /* chunk-size line: 0 no digit yet, 1 in the digits,
+	                              * 2 past them; trailer: the line's length */
 	int64_t        started_ns;
 	char           id[64];
 	struct lconn  *next_idle;
@@ -301,6 +303,7 @@ start_on(struct load *L, struct lconn *c)
 	c->status = 0;
 	c->close_after = 0;
 	c->left = 0;
+	c->line = 0;
 	if (c->fd < 0 && conn_open(L, c) != 0)
 		return -1;
 	return c->connecting ? 0 : write_some(L, c);
@@ -393,6 +396,16 @@ head_parse(struct lconn *c)
 	return 0;
 }
 
+/* Consumes what is left of a body or chunk from *p. */
+static void
+skip(struct lconn *c, const char **p, size_t *n)
+{
+	size_t take = *n < c->left ? *n : (size_t)c->left;
+	*p += take;
+	*n -= take;
+	c->left -= take;
+}
+
 /*
  * Feeds n response bytes; 1 when the response is complete (with no byte to
  * spare: one request is out per connection), 0 for more, -1 on a response
@@ -421,31 +434,27 @@ feed(struct lconn *c, const char *p, size_t n)
 			}
 			break;
 		}
-		case RSP_BODY: {
-			size_t take = n < c->left ? n : (size_t)c->left;
-			p += take;
-			n -= take;
-			c->left -= take;
+		case RSP_BODY:
+			skip(c, &p, &n);
 			if (c->left == 0)
 				return n == 0 ? 1 : -1;
 			break;
-		}
 		case RSP_CLOSE_DELIMITED:
 			return 0;
 		case RSP_CHUNK_SIZE:
 			if (*p == '\n') {
-				if (c->headlen == 0)
+				if (c->line == 0)
 					return -1;
 				c->rsp = c->left == 0 ? RSP_TRAILER : RSP_CHUNK_DATA;
-				c->headlen = 0;
-			} else if (c->headlen == 0 || c->headlen == 1) {
+				c->line = 0;
+			} else if (c->line < 2) {
 				int d = *p >= '0' && *p <= '9' ? *p - '0'
 				      : (*p | 0x20) >= 'a' && (*p | 0x20) <= 'f' ? (*p | 0x20) - 'a' + 10 : -1;
 				if (d >= 0 && c->left < (1ULL << 56)) {
 					c->left = c->left * 16 + (uint64_t)d;
-					c->headlen = 1;
-				} else if (c->headlen == 1) {
-					c->headlen = 2;   /* extensions or the CR: skipped */
+					c->line = 1;
+				} else if (c->line == 1) {
+					c->line = 2;      /* extensions or the CR: skipped */
 				} else {
 					return -1;
 				}
@@ -453,15 +462,11 @@ feed(struct lconn *c, const char *p, size_t n)
 			p++;
 			n--;
 			break;
-		case RSP_CHUNK_DATA: {
-			size_t take = n < c->left ? n : (size_t)c->left;
-			p += take;
-			n -= take;
-			c->left -= take;
+		case RSP_CHUNK_DATA:
+			skip(c, &p, &n);
 			if (c->left == 0)
 				c->rsp = RSP_CHUNK_CRLF;
 			break;
-		}
 		case RSP_CHUNK_CRLF:
 			if (*p == '\n')
 				c->rsp = RSP_CHUNK_SIZE;
@@ -471,13 +476,13 @@ feed(struct lconn *c, const char *p, size_t n)
 			n--;
 			break;
 		case RSP_TRAILER:
-			/* Lines up to an empty one; headlen counts the current line's bytes. */
+			/* Lines up to an empty one. */
 			if (*p == '\n') {
-				if (c->headlen == 0)
+				if (c->line == 0)
 					return n == 1 ? 1 : -1;
-				c->headlen = 0;
+				c->line = 0;
 			} else if (*p != '\r') {
-				c->headlen++;
+				c->line++;
 			}
 			p++;
 			n--;

@@ -294,7 +294,7 @@ hub_commit(struct hub *h, char **cause)
 	}
 	release_held(h, h->seq);
 	tx_release(h, &h->cur);
-	walsync_checkpoint_check(h->ck);
+	walsync_checkpoint_check(h->ws);
 	return 0;
 }
 
@@ -315,7 +315,7 @@ int
 hub_commit_async(struct hub *h, uint64_t *seq, char **cause)
 {
 	*seq = 0;
-	if (h->ws == NULL)
+	if (h->ws == NULL || !store_deferred(h->st))
 		return hub_commit(h, cause);
 	if (store_commit(h->st, cause) < 0) {
 		hub_drop(h, h->tx_head);
@@ -932,19 +932,14 @@ hub_open(const char *dir, const struct config *cfg, const struct hub_io *io, str
 	h->head = h->released = store_event_head(h->st);
 	/* With a way to wake the caller's loop, webhook batches are synced by
 	 * a worker thread (walsync.h) while the next batch is applied; else
-	 * every commit waits for its sync. */
-	if (store_deferred(h->st) && h->io.wake != NULL &&
-	    (h->ws = walsync_start(h->st, h->io.wake, h->io.arg, cause)) == NULL)
+	 * every commit waits for its sync.  sync = normal syncs nothing at
+	 * commit, but a checkpoint (thousands of pages copied, the database
+	 * synced) does not belong in the loop either: the checkpoint thread
+	 * runs in both modes. */
+	int sync = store_deferred(h->st);
+	if (h->io.wake != NULL &&
+	    (h->ws = walsync_start(h->st, sync, h->io.wake, h->io.arg, cause)) == NULL)
 		goto fail;
-	/* sync = normal syncs nothing at commit, but a checkpoint (thousands
-	 * of pages copied, the database synced) still does not belong in the
-	 * loop. */
-	if (!store_deferred(h->st) && h->io.wake != NULL &&
-	    (h->ck = walsync_start_checkpointer(h->st, cause)) == NULL) {
-		log_warn("%s: commits checkpoint themselves", *cause);
-		free(*cause);
-		*cause = NULL;
-	}
 	h->generation = store_meta_int(h->st, "access_generation", 0);
 	h->brb = store_meta_int(h->st, "brb", 0) != 0;
 	if (hub_load_settings(h, cause) < 0 || hub_load_templates(h, cause) < 0)
@@ -974,7 +969,6 @@ hub_free(struct hub *h)
 	if (h == NULL)
 		return;
 	walsync_stop(h->ws);
-	walsync_stop(h->ck);
 	for (size_t i = 0; i < h->nheld; i++)
 		tx_free(&h->held[i]);
 	free(h->held);

@@ -80,8 +80,8 @@ struct hub {
 	struct hub_tx      *held; size_t nheld, cheld;
 	uint64_t            seq, durable;    /* last ticket given, last released */
 	int64_t             released;        /* last event number broadcast */
-	struct walsync     *ws;              /* NULL: commits are synced inline */
-	struct walsync     *ck;              /* sync = normal: the checkpoint thread alone */
+	struct walsync     *ws;              /* the sync and checkpoint threads; NULL, or
+	                                      * sync = normal: commits are synced inline */
 	char               *failed;          /* a WAL sync failed: the hub must stop */
 
 	struct ob_entry *ob_head;

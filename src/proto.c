@@ -545,7 +545,7 @@ encode_fields(struct buf *b, const struct ftable *t, const void *base, int *firs
 char *
 proto_encode(const struct proto_msg *m, size_t *len)
 {
-	struct buf b = { xmalloc(512), 0, 512 };     /* most frames fit */
+	struct buf b = { .data = xmalloc(512), .cap = 512 };     /* most frames fit */
 	const char *tn = proto_type_name(m->type);
 	int first = 1;
 

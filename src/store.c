@@ -534,17 +534,15 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	 * under ingest; with 4 MiB it is ~1 %, and the extra reads the smaller
 	 * cache costs (from the OS's cache) ~0.4 %.  Checkpoints every 4000
 	 * WAL pages rather than 1000 copy a page written by many group commits
-	 * once.  Neither touches durability:
-	 * with sync = full every commit's WAL frames are fsynced before it
-	 * returns (on_wal_commit).  NORMAL syncs the log before a checkpoint
-	 * copies it and the database after. */
+	 * once; on_wal_commit() starts them (a WAL hook replaces SQLite's
+	 * wal_autocheckpoint).  Neither touches durability: with sync = full
+	 * every commit's WAL frames are fsynced before it returns
+	 * (on_wal_commit).  NORMAL syncs the log before a checkpoint copies it
+	 * and the database after. */
 	st->autockpt = o != NULL && o->checkpoint > 0 ? o->checkpoint : 4000;
-	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-	                          "PRAGMA cache_size=-4096; PRAGMA wal_autocheckpoint=%d;",
-	                          st->autockpt);
-	int rc = exec_sql(st, pragmas, cause, "configure the database");
-	free(pragmas);
+	int rc = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	                      "PRAGMA cache_size=-4096;", cause, "configure the database");
 	if (rc == 0)
 		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {

@@ -37,7 +37,7 @@ struct store;
 struct store_kv;
 
 struct store_options {
-	int sync_full;      /* 1: synchronous=FULL (default), 0: NORMAL */
+	int sync_full;      /* 1: every commit fdatasynced, as FULL (default); 0: NORMAL */
 	int checkpoint;     /* WAL frames that start a checkpoint; 0: 4000 */
 };
 

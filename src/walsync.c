@@ -11,9 +11,9 @@
  * A second thread checkpoints (store_checkpoint_offload): a checkpoint
  * copies thousands of pages and syncs the log and the database, tens of
  * milliseconds that neither the loop nor the syncs behind it should wait
- * for.  A request finds the store's checkpoint_due flag set by the COMMIT
- * that crossed the mark, and wakes it.  With sync = normal the checkpoint
- * thread runs alone, woken by walsync_checkpoint_check().
+ * for.  A request (or walsync_checkpoint_check) finds the store's
+ * checkpoint_due flag set by the COMMIT that crossed the mark, and wakes
+ * it.  With sync = normal the checkpoint thread runs alone.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -128,30 +128,28 @@ start_checkpointer(struct walsync *w)
 }
 
 struct walsync *
-walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause)
+walsync_start(struct store *st, int sync, void (*wake)(void *), void *arg, char **cause)
 {
 	struct walsync *w = walsync_new(st, wake, arg);
-	if (pthread_create(&w->thread, NULL, worker, w) != 0) {
+	if (sync && pthread_create(&w->thread, NULL, worker, w) != 0) {
 		*cause = xstrdup("cannot start the WAL sync thread");
 		walsync_free(w);
 		return NULL;
 	}
-	w->syncing = 1;
+	w->syncing = sync;
 	if (start_checkpointer(w) < 0)
 		log_warn("cannot start the checkpoint thread: commits checkpoint themselves");
 	return w;
 }
 
-struct walsync *
-walsync_start_checkpointer(struct store *st, char **cause)
+/* Wakes the checkpoint thread when the store says one is due; under mu. */
+static void
+checkpoint_wake_locked(struct walsync *w)
 {
-	struct walsync *w = walsync_new(st, NULL, NULL);
-	if (start_checkpointer(w) < 0) {
-		*cause = xstrdup("cannot start the checkpoint thread");
-		walsync_free(w);
-		return NULL;
+	if (w->ckrunning && !w->ckwant && store_checkpoint_due(w->st)) {
+		w->ckwant = 1;
+		pthread_cond_signal(&w->ckwork);
 	}
-	return w;
 }
 
 void
@@ -162,10 +160,7 @@ walsync_checkpoint_check(struct walsync *w)
 	if (w == NULL || !w->ckrunning || !store_checkpoint_due(w->st))
 		return;
 	pthread_mutex_lock(&w->mu);
-	if (!w->ckwant) {
-		w->ckwant = 1;
-		pthread_cond_signal(&w->ckwork);
-	}
+	checkpoint_wake_locked(w);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -177,10 +172,7 @@ walsync_request(struct walsync *w, uint64_t seq)
 		w->want = seq;
 		pthread_cond_signal(&w->work);
 	}
-	if (w->ckrunning && !w->ckwant && store_checkpoint_due(w->st)) {
-		w->ckwant = 1;
-		pthread_cond_signal(&w->ckwork);
-	}
+	checkpoint_wake_locked(w);
 	pthread_mutex_unlock(&w->mu);
 }
 

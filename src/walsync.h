@@ -13,7 +13,7 @@
  * It also starts a checkpoint thread and hands the store's checkpoints to
  * it (store_checkpoint_offload): a request wakes it when the store says
  * one is due.  With sync = normal there is no sync to pipeline and the
- * checkpoint thread runs alone (walsync_start_checkpointer).
+ * checkpoint thread runs alone (walsync_start with sync 0).
  */
 #ifndef WADESK_WALSYNC_H
 #define WADESK_WALSYNC_H
@@ -23,11 +23,14 @@
 struct store;
 struct walsync;
 
-/* Starts the worker for st (borrowed; must outlive it).  wake (may be
- * NULL) is called from the worker's thread after each sync, with arg; it
- * must be safe to call from another thread (lws_cancel_service is).
- * NULL with *cause when the thread cannot start. */
-struct walsync *walsync_start(struct store *st, void (*wake)(void *), void *arg, char **cause);
+/* Starts the threads for st (borrowed; must outlive them): the checkpoint
+ * thread, and with sync the sync worker.  wake (may be NULL) is called
+ * from the worker's thread after each sync, with arg; it must be safe to
+ * call from another thread (lws_cancel_service is).  NULL with *cause when
+ * the sync worker cannot start; without the checkpoint thread, commits
+ * checkpoint themselves (a warning). */
+struct walsync *walsync_start(struct store *st, int sync, void (*wake)(void *), void *arg,
+                              char **cause);
 /* Asks for a sync covering everything committed so far, tagged seq
  * (increasing). */
 void walsync_request(struct walsync *w, uint64_t seq);
@@ -37,14 +40,10 @@ void walsync_request(struct walsync *w, uint64_t seq);
 uint64_t walsync_done(struct walsync *w, char **failed);
 /* Blocks until seq is durable or a sync failed; the highest durable seq. */
 uint64_t walsync_wait(struct walsync *w, uint64_t seq);
-/* With sync = normal nothing is synced at commit, but checkpoints still
- * belong in a thread of their own: a walsync with the checkpoint thread
- * alone.  walsync_request/done/wait are not for it; the caller asks
- * walsync_checkpoint_check() after its commits instead.  NULL with *cause
- * when the thread cannot start (commits then checkpoint themselves). */
-struct walsync *walsync_start_checkpointer(struct store *st, char **cause);
 /* Wakes the checkpoint thread if the store says a checkpoint is due
- * (walsync_request does this itself). */
+ * (walsync_request does this itself); after commits that need no sync
+ * request.  NULL ok.  walsync_request/done/wait are for a walsync started
+ * with sync only. */
 void walsync_checkpoint_check(struct walsync *w);
 /* Stops and joins the threads (a sync in progress finishes first); NULL ok. */
 void walsync_stop(struct walsync *w);

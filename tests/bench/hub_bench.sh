@@ -72,6 +72,15 @@ fresh_desk() {
 	start_desk
 }
 
+# set_sync MODE: the fresh hub (made with sync = full) restarted with
+# sync = MODE, unless that is full.
+set_sync() {
+	[ "$1" = full ] && return 0
+	kill_hub
+	sed -i "s/^sync = .*/sync = $1/" "$D/wadesk.conf"
+	start_hub
+}
+
 # The head of the hub's event log.
 head_event() { hub_sql 'select coalesce(max(n), 0) from events'; }
 
@@ -126,11 +135,7 @@ bare() {
 # events, under the same load as bare.
 hub_run() {
 	fresh_desk "ingest-$1-$pair"
-	if [ "$1" != full ]; then
-		kill_hub
-		sed -i "s/^sync = .*/sync = $1/" "$D/wadesk.conf"
-		start_hub
-	fi
+	set_sync "$1"
 	watch_start "$T/watch-$1-$pair.out" "$INGEST_COUNT" --count-only
 	settle
 	c0=$(cpu_ticks "$HUB_PID")
@@ -199,11 +204,7 @@ ingest() {
 latency() {
 	say "-- latency: $LATENCY_COUNT webhooks at $LATENCY_RATE/s, 1000 customers, $CONSOLES consoles, sync = ${LATENCY_SYNC:-full} (load $(load_avg))"
 	fresh_desk latency
-	if [ "${LATENCY_SYNC:-full}" != full ]; then
-		kill_hub
-		sed -i "s/^sync = .*/sync = $LATENCY_SYNC/" "$D/wadesk.conf"
-		start_hub
-	fi
+	set_sync "${LATENCY_SYNC:-full}"
 	watch_start "$T/watch-latency.out" "$LATENCY_COUNT" ${LATENCY_CONSOLES:-}
 	"$TOOLS/webhook_post" "$WEBHOOK_URL" --count "$LATENCY_COUNT" --rate "$LATENCY_RATE" \
 		--customers 1000 >"$T/post-latency.out" 2>&1 || { cat "$T/post-latency.out" >&2; fail "webhook_post failed"; }

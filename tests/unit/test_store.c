@@ -38,19 +38,26 @@ setup(void **state)
 	return 0;
 }
 
+/* The database at path, its log and shared memory, and dir. */
+static void
+remove_db(const char *dir, const char *path)
+{
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	rmdir(dir);
+	free(wal);
+	free(shm);
+}
+
 static int
 teardown(void **state)
 {
 	store_close(*state);
-	char *wal = xasprintf("%s-wal", dbpath), *shm = xasprintf("%s-shm", dbpath);
-	unlink(dbpath);
-	unlink(wal);
-	unlink(shm);
-	free(wal);
-	free(shm);
 	char *dir = xstrdup(dbpath);
 	*strrchr(dir, '/') = 0;
-	rmdir(dir);
+	remove_db(dir, dbpath);
 	free(dir);
 	return 0;
 }
@@ -361,13 +368,8 @@ checkpoint_offload(int sync_full)
 	}
 	assert_int_equal(w1.st_size, w0.st_size);
 	store_close(st);
-	char *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
+	remove_db(dir, path);
 	free(wal);
-	free(shm);
 	free(path);
 }
 
@@ -574,14 +576,7 @@ test_migrate_media(void **state)
 	assert_int_equal(j[0].created, 50);
 	store_media_jobs_free(j, 1);
 	store_close(st);
-
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
+	remove_db(dir, path);
 	free(path);
 }
 
@@ -665,18 +660,6 @@ ephemeral_ops(sqlite3 *db, const char *sql)
 	sqlite3_finalize(s);
 	free(explain);
 	return n;
-}
-
-static void
-remove_db(const char *dir, const char *path)
-{
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
 }
 
 /* A database at version 2 with every kind of message row. */
