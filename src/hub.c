@@ -8,7 +8,9 @@
  * the head (hub_drop()).  Webhook batches commit without waiting for the
  * disk (hub_commit_async): their effects are held, tagged with a sync
  * ticket, until the WAL sync worker reports the ticket durable
- * (hub_durable()); any synchronous commit meanwhile syncs the log itself
+ * (hub_durable()); the COMMIT itself runs in walsync's commit thread, with
+ * the connection lent to it (hub_busy() until it is back; a failed one
+ * counts as a failed sync).  Any synchronous commit meanwhile syncs the log itself
  * and releases the held ones first, so the order of events never changes.  Group
  * commit for webhooks adds savepoints: each webhook remembers where the
  * pending lists stood, so undoing one webhook undoes exactly its events.
@@ -274,6 +276,13 @@ sync_failed(struct hub *h, const char *why)
 int
 hub_begin(struct hub *h, char **cause)
 {
+	/* After a lent COMMIT failed nothing more is committed: the hub is
+	 * stopping (hub_failed, once hub_durable has seen it). */
+	store_reclaim(h->st);
+	if (h->ws != NULL && walsync_broken(h->ws)) {
+		*cause = xstrdup("the hub is stopping: a commit or a sync of the log failed");
+		return -1;
+	}
 	h->tx_head = h->head;
 	return store_begin_deferred(h->st, cause);
 }
@@ -303,6 +312,11 @@ hub_settle(struct hub *h, char **cause)
 {
 	if (h->nheld == 0)
 		return 0;
+	store_reclaim(h->st);
+	if (walsync_broken(h->ws)) {
+		*cause = xstrdup("the hub is stopping: a commit or a sync of the log failed");
+		return -1;
+	}
 	if (store_wal_sync(h->st, cause) < 0) {
 		sync_failed(h, *cause);
 		return -1;
@@ -317,7 +331,8 @@ hub_commit_async(struct hub *h, uint64_t *seq, char **cause)
 	*seq = 0;
 	if (h->ws == NULL || !store_deferred(h->st))
 		return hub_commit(h, cause);
-	if (store_commit(h->st, cause) < 0) {
+	int lend = walsync_commits(h->ws);
+	if (!lend && store_commit(h->st, cause) < 0) {
 		hub_drop(h, h->tx_head);
 		return -1;
 	}
@@ -328,7 +343,10 @@ hub_commit_async(struct hub *h, uint64_t *seq, char **cause)
 	h->cur.seq = ++h->seq;
 	h->held[h->nheld++] = h->cur;
 	memset(&h->cur, 0, sizeof h->cur);
-	walsync_request(h->ws, h->seq);
+	if (lend)
+		walsync_commit(h->ws, h->seq);
+	else
+		walsync_request(h->ws, h->seq);
 	*seq = h->seq;
 	return 0;
 }
@@ -354,6 +372,15 @@ hub_durable_wait(struct hub *h)
 	if (h->ws != NULL && h->nheld > 0)
 		walsync_wait(h->ws, h->seq);
 	return hub_durable(h);
+}
+
+int
+hub_busy(struct hub *h)
+{
+	if (!store_lent(h->st))
+		return 0;
+	walsync_want_wake(h->ws);
+	return store_lent(h->st);
 }
 
 const char *

@@ -103,6 +103,11 @@ uint64_t hub_webhooks(struct hub *h, struct hub_webhook *w, size_t n);
  */
 uint64_t hub_durable(struct hub *h);
 uint64_t hub_durable_wait(struct hub *h);
+/* 1 while the last batch's COMMIT is still running in the commit thread:
+ * any call into the hub would wait for it, so a loop with a batch to
+ * apply had better serve its sockets meanwhile.  Asking also has the
+ * commit thread call io.wake once the COMMIT is done. */
+int hub_busy(struct hub *h);
 /* Non-NULL (the reason) once a WAL sync failed: what was committed may not
  * be on disk, so nothing more may be acknowledged; the hub must stop. */
 const char *hub_failed(struct hub *h);

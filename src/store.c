@@ -67,7 +67,34 @@ struct store {
 	int              wal_fd;
 	dev_t            wal_dev;
 	ino_t            wal_ino;
+	/* Lent to another thread for one COMMIT (store_lend): lent is 1
+	 * until store_commit_lent() has returned; under lend_mu, read
+	 * without it by reclaim()'s fast path. */
+	pthread_mutex_t  lend_mu;
+	pthread_cond_t   lend_cv;
+	int              lent;
 };
+
+/* The thread running a lent COMMIT: reclaim() must not wait for itself. */
+static _Thread_local const struct store *lent_to_me;
+
+/*
+ * Every way into the connection or the contact cache comes through here
+ * first (prep, exec_sql, pragma_int and the ccache_ functions): while the
+ * connection is lent for a COMMIT, whoever else wants it waits until that
+ * COMMIT has returned (normally less than a millisecond: the loop would
+ * have spent the same time running it).
+ */
+static void
+reclaim(struct store *st)
+{
+	if (!__atomic_load_n(&st->lent, __ATOMIC_ACQUIRE) || lent_to_me == st)
+		return;
+	pthread_mutex_lock(&st->lend_mu);
+	while (st->lent)
+		pthread_cond_wait(&st->lend_cv, &st->lend_mu);
+	pthread_mutex_unlock(&st->lend_mu);
+}
 
 static void ccache_clear(struct store *st);
 static void ccache_check(struct store *st);
@@ -215,6 +242,7 @@ fail(struct store *st, char **cause, const char *what)
 static sqlite3_stmt *
 prep(struct store *st, const char *sql, char **cause)
 {
+	reclaim(st);
 	for (int i = 0; i < st->ncache; i++) {
 		if (st->cache[i].sql == sql) {
 			sqlite3_reset(st->cache[i].stmt);
@@ -288,6 +316,7 @@ static int
 exec_sql(struct store *st, const char *sql, char **cause, const char *what)
 {
 	char *err = NULL;
+	reclaim(st);
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		*cause = xasprintf("cannot %s: %s", what, err ? err : sqlite3_errmsg(st->db));
 		sqlite3_free(err);
@@ -386,6 +415,7 @@ pragma_int(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	int v = -1;
+	reclaim(st);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
@@ -518,6 +548,8 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	st->sync_full = o == NULL || o->sync_full;
 	st->wal_fd = -1;
 	pthread_mutex_init(&st->wal_mu, NULL);
+	pthread_mutex_init(&st->lend_mu, NULL);
+	pthread_cond_init(&st->lend_cv, NULL);
 	pthread_once(&configured, configure);
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		*cause = xasprintf("cannot open database '%s': %s", path,
@@ -561,6 +593,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	reclaim(st);
 	for (int i = 0; i < st->ncache; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	ccache_clear(st);
@@ -572,6 +605,8 @@ store_close(struct store *st)
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
 	pthread_mutex_destroy(&st->wal_mu);
+	pthread_mutex_destroy(&st->lend_mu);
+	pthread_cond_destroy(&st->lend_cv);
 	free(st->path);
 	free(st);
 }
@@ -625,8 +660,41 @@ store_commit(struct store *st, char **cause)
 }
 
 void
+store_lend(struct store *st)
+{
+	reclaim(st);
+	__atomic_store_n(&st->lent, 1, __ATOMIC_RELEASE);
+}
+
+int
+store_lent(struct store *st)
+{
+	return __atomic_load_n(&st->lent, __ATOMIC_SEQ_CST);
+}
+
+void
+store_reclaim(struct store *st)
+{
+	reclaim(st);
+}
+
+int
+store_commit_lent(struct store *st, char **cause)
+{
+	lent_to_me = st;
+	int rc = store_commit(st, cause);
+	lent_to_me = NULL;
+	pthread_mutex_lock(&st->lend_mu);
+	__atomic_store_n(&st->lent, 0, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&st->lend_cv);
+	pthread_mutex_unlock(&st->lend_mu);
+	return rc;
+}
+
+void
 store_rollback(struct store *st)
 {
+	reclaim(st);
 	ccache_clear(st);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -923,6 +991,7 @@ contact_copy(struct store_contact *d, const struct store_contact *c)
 static void
 ccache_clear(struct store *st)
 {
+	reclaim(st);
 	struct ccache *cc = &st->contacts;
 	if (cc->n == 0)
 		return;
@@ -946,6 +1015,7 @@ ccache_slot(const struct ccache *cc, const char *phone)
 static struct store_contact *
 ccache_find(struct store *st, const char *phone)
 {
+	reclaim(st);
 	struct ccache *cc = &st->contacts;
 	if (cc->n == 0)
 		return NULL;
@@ -957,6 +1027,7 @@ ccache_find(struct store *st, const char *phone)
 static void
 ccache_put(struct store *st, const struct store_contact *c)
 {
+	reclaim(st);
 	struct ccache *cc = &st->contacts;
 	if (cc->n >= CCACHE_MAX)
 		ccache_clear(st);
@@ -1017,6 +1088,7 @@ int
 store_contact_get(struct store *st, const char *phone, struct store_contact *c, char **cause)
 {
 	memset(c, 0, sizeof *c);
+	reclaim(st);
 	if (sqlite3_get_autocommit(st->db))
 		ccache_check(st);
 	const struct store_contact *hit = ccache_find(st, phone);

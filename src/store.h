@@ -86,6 +86,19 @@ void store_checkpoint_offload(struct store *st);
 int  store_checkpoint_due(struct store *st);
 int  store_checkpoint(struct store *st, char **cause);
 int  store_begin_deferred(struct store *st, char **cause);
+/*
+ * A deferred transaction's COMMIT can run in another thread while the
+ * loop goes on (walsync's commit thread): store_lend() hands the
+ * connection over, that thread calls store_commit_lent() (store_commit,
+ * then the connection is given back), and any other store call meanwhile,
+ * from any thread, first waits until it is back.  store_lent() says
+ * whether it is out (for a caller that would rather do something else
+ * than wait); store_reclaim() just waits.
+ */
+void store_lend(struct store *st);
+int  store_commit_lent(struct store *st, char **cause);
+int  store_lent(struct store *st);
+void store_reclaim(struct store *st);
 int  store_wal_sync(struct store *st, char **cause);
 int  store_deferred(struct store *st);
 int  store_savepoint(struct store *st, char **cause);

@@ -1,9 +1,8 @@
 /*
  * walsync.c — the WAL sync worker (see walsync.h).
  *
- * One thread, one mutex and two condition variables: want is the highest
- * sequence number asked for, done the highest one a finished sync
- * covered.  The worker takes want as its target before it syncs, so a
+ * The sync thread: want is the highest sequence number asked for, done
+ * the highest one a finished sync covered (under mu, as everything here).  The worker takes want as its target before it syncs, so a
  * request that comes in during the sync waits for the next one (its
  * commit may have written after the sync began).  A failed sync is final:
  * the reason is kept, done never moves again, and the hub stops.
@@ -14,6 +13,12 @@
  * for.  A request (or walsync_checkpoint_check) finds the store's
  * checkpoint_due flag set by the COMMIT that crossed the mark, and wakes
  * it.  With sync = normal the checkpoint thread runs alone.
+ *
+ * The commit thread (with sync) runs the COMMIT of a batch whose
+ * connection the loop lent it: cseq is that batch's ticket until the
+ * thread takes it.  Once committed it raises want, as a request would.
+ * The connection goes back inside store_commit_lent, so cseq is cleared
+ * before it: the loop may lend it again at once.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,9 +31,12 @@ struct walsync {
 	struct store   *st;
 	void          (*wake)(void *);
 	void           *arg;
-	pthread_t       thread, ckthread;
+	pthread_t       thread, ckthread, cthread;
 	pthread_mutex_t mu;
-	pthread_cond_t  work, synced, ckwork;
+	pthread_cond_t  work, synced, ckwork, cwork;
+	uint64_t        cseq;         /* the lent COMMIT's ticket, 0: none */
+	int             cwake;        /* atomic: the loop waits for the connection */
+	int             crunning;     /* the commit thread was started */
 	int             ckwant;       /* a checkpoint is asked for */
 	int             ckrunning;    /* the checkpoint thread was started */
 	int             syncing;      /* the sync thread was started */
@@ -60,6 +68,59 @@ worker(void *arg)
 		}
 		pthread_cond_broadcast(&w->synced);
 		if (w->wake != NULL) {
+			pthread_mutex_unlock(&w->mu);
+			w->wake(w->arg);
+			pthread_mutex_lock(&w->mu);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Wakes the checkpoint thread when the store says one is due; under mu. */
+static void checkpoint_wake_locked(struct walsync *w);
+
+/*
+ * The commit thread: runs the COMMIT the loop lent the connection for
+ * (walsync_commit), then asks the sync thread for the sync that makes it
+ * durable and wakes the loop, which may have a batch waiting for the
+ * connection.  A failed COMMIT is final like a failed sync: its webhooks
+ * are never acknowledged and the hub stops.
+ */
+static void *
+committer(void *arg)
+{
+	struct walsync *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->stop && w->cseq == 0)
+			pthread_cond_wait(&w->cwork, &w->mu);
+		if (w->cseq == 0)
+			break;
+		/* Cleared before the connection goes back: the loop can lend
+		 * it again (and set cseq) as soon as store_commit_lent returns. */
+		uint64_t seq = w->cseq;
+		w->cseq = 0;
+		pthread_mutex_unlock(&w->mu);
+		char *cause = NULL;
+		int rc = store_commit_lent(w->st, &cause);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0) {
+			if (!w->broken) {
+				w->broken = 1;
+				w->failed = cause;
+				cause = NULL;
+			}
+			pthread_cond_broadcast(&w->synced);
+		} else if (seq > w->want) {
+			w->want = seq;
+			pthread_cond_signal(&w->work);
+		}
+		free(cause);
+		checkpoint_wake_locked(w);
+		/* The connection is back (store_commit_lent cleared the flag
+		 * before this reads cwake: see walsync_want_wake). */
+		if (w->wake != NULL && (__atomic_exchange_n(&w->cwake, 0, __ATOMIC_SEQ_CST) || rc < 0)) {
 			pthread_mutex_unlock(&w->mu);
 			w->wake(w->arg);
 			pthread_mutex_lock(&w->mu);
@@ -103,6 +164,7 @@ walsync_new(struct store *st, void (*wake)(void *), void *arg)
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->synced, NULL);
 	pthread_cond_init(&w->ckwork, NULL);
+	pthread_cond_init(&w->cwork, NULL);
 	return w;
 }
 
@@ -113,6 +175,7 @@ walsync_free(struct walsync *w)
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->synced);
 	pthread_cond_destroy(&w->ckwork);
+	pthread_cond_destroy(&w->cwork);
 	free(w->failed);
 	free(w);
 }
@@ -137,12 +200,15 @@ walsync_start(struct store *st, int sync, void (*wake)(void *), void *arg, char 
 		return NULL;
 	}
 	w->syncing = sync;
+	if (sync && pthread_create(&w->cthread, NULL, committer, w) == 0)
+		w->crunning = 1;
+	else if (sync)
+		log_warn("cannot start the commit thread: the loop commits itself");
 	if (start_checkpointer(w) < 0)
 		log_warn("cannot start the checkpoint thread: commits checkpoint themselves");
 	return w;
 }
 
-/* Wakes the checkpoint thread when the store says one is due; under mu. */
 static void
 checkpoint_wake_locked(struct walsync *w)
 {
@@ -174,6 +240,38 @@ walsync_request(struct walsync *w, uint64_t seq)
 	}
 	checkpoint_wake_locked(w);
 	pthread_mutex_unlock(&w->mu);
+}
+
+int
+walsync_commits(struct walsync *w)
+{
+	return w != NULL && w->crunning;
+}
+
+void
+walsync_commit(struct walsync *w, uint64_t seq)
+{
+	store_lend(w->st);
+	pthread_mutex_lock(&w->mu);
+	w->cseq = seq;
+	pthread_cond_signal(&w->cwork);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+walsync_want_wake(struct walsync *w)
+{
+	if (w != NULL)
+		__atomic_store_n(&w->cwake, 1, __ATOMIC_SEQ_CST);
+}
+
+int
+walsync_broken(struct walsync *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int b = w->broken;
+	pthread_mutex_unlock(&w->mu);
+	return b;
 }
 
 uint64_t
@@ -209,7 +307,10 @@ walsync_stop(struct walsync *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->work);
 	pthread_cond_signal(&w->ckwork);
+	pthread_cond_signal(&w->cwork);
 	pthread_mutex_unlock(&w->mu);
+	if (w->crunning)
+		pthread_join(w->cthread, NULL);
 	if (w->syncing)
 		pthread_join(w->thread, NULL);
 	if (w->ckrunning)

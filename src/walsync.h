@@ -10,6 +10,13 @@
  * (from its thread) so the loop can answer those webhooks.  Requests that
  * arrive during a sync are served together by the next one.
  *
+ * With sync, a commit thread takes the batch's COMMIT itself off the loop
+ * (walsync_commit): the loop lends it the store's connection (store_lend)
+ * and goes on serving its sockets; the thread commits, gives the
+ * connection back and asks for the sync.  Any store call from the loop
+ * meanwhile waits for the connection (at most that COMMIT), so the loop
+ * asks store_lent() first where it would rather do something else.
+ *
  * It also starts a checkpoint thread and hands the store's checkpoints to
  * it (store_checkpoint_offload): a request wakes it when the store says
  * one is due.  With sync = normal there is no sync to pipeline and the
@@ -34,6 +41,20 @@ struct walsync *walsync_start(struct store *st, int sync, void (*wake)(void *), 
 /* Asks for a sync covering everything committed so far, tagged seq
  * (increasing). */
 void walsync_request(struct walsync *w, uint64_t seq);
+/* Whether there is a commit thread (started with sync, NULL ok). */
+int walsync_commits(struct walsync *w);
+/* Lends the store's connection (store_lend) to the commit thread, which
+ * commits the open deferred transaction and then asks for its sync,
+ * tagged seq (increasing), as walsync_request: the loop waits for neither
+ * the COMMIT nor the sync.  A failed COMMIT counts as a failed sync. */
+void walsync_commit(struct walsync *w, uint64_t seq);
+/* The loop waits for the lent connection: the commit thread wakes it
+ * once the COMMIT returned.  Set, then check store_lent() again: if the
+ * connection came back in between, the loop goes on itself (both are
+ * sequentially consistent, so one of the two sees the other). */
+void walsync_want_wake(struct walsync *w);
+/* 1 once a sync or a lent COMMIT failed. */
+int walsync_broken(struct walsync *w);
 /* The highest seq known durable.  After a failed sync, *failed (when not
  * NULL) gets the reason (xmalloc'd, caller frees), once; nothing after it
  * is reported durable again. */

@@ -4,6 +4,7 @@
  * schema), savepoints inside a group commit, events, outbox, tokens.
  * Also the SHA-256 vectors (the token hash).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -371,6 +372,46 @@ checkpoint_offload(int sync_full)
 	remove_db(dir, path);
 	free(wal);
 	free(path);
+}
+
+/* The thread a COMMIT is lent to (walsync's commit thread in the hub). */
+static void *
+commit_lent(void *arg)
+{
+	struct store *st = arg;
+	char *cause = NULL;
+	usleep(50 * 1000);               /* long enough for the reader to be waiting */
+	int rc = store_commit_lent(st, &cause);
+	free(cause);
+	return (void *)(intptr_t)rc;
+}
+
+/* A deferred transaction's COMMIT lent to another thread: the connection
+ * is out until that COMMIT returns, and any store call meanwhile (here a
+ * read of the event log) waits for it, then sees the committed rows. */
+static void
+test_lend(void **state)
+{
+	struct store *st = *state;
+	char *cause = NULL;
+	assert_int_equal(store_lent(st), 0);
+	for (int round = 1; round <= 3; round++) {
+		assert_int_equal(store_begin_deferred(st, &cause), 0);
+		assert_int_equal(store_event_append(st, round, 1, "{}", &cause), 0);
+		store_lend(st);
+		assert_int_equal(store_lent(st), 1);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, commit_lent, st), 0);
+		assert_int_equal(store_event_head(st), round);   /* waited for the COMMIT */
+		assert_int_equal(store_lent(st), 0);
+		void *rc;
+		pthread_join(t, &rc);
+		assert_int_equal((intptr_t)rc, 0);
+	}
+	/* Reclaiming a connection that is not lent returns at once. */
+	store_reclaim(st);
+	assert_int_equal(store_begin(st, &cause), 0);
+	assert_int_equal(store_commit(st, &cause), 0);
 }
 
 static void
@@ -991,6 +1032,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contacts_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lend, setup, teardown),
 		cmocka_unit_test(test_checkpoint_offload),
 		cmocka_unit_test(test_checkpoint_offload_normal),
 		cmocka_unit_test_setup_teardown(test_events_outbox, setup, teardown),
