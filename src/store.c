@@ -572,9 +572,18 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	 * (on_wal_commit).  NORMAL syncs the log before a checkpoint copies it
 	 * and the database after. */
 	st->autockpt = o != NULL && o->checkpoint > 0 ? o->checkpoint : 4000;
-	int rc = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-	                      "PRAGMA cache_size=-4096;", cause, "configure the database");
+	/* A new database gets 2 KiB pages, not 4: most pages a webhook batch
+	 * writes are index leaves hit at random (one per chat written to),
+	 * and the fdatasync each batch waits for grows with the log's bytes
+	 * (here about 130 us plus 1.3 us per KiB).  hub_bench, interleaved
+	 * single pairs: 37.0 % of the bare server against 35.9 % with 4 KiB,
+	 * 34.1 % with 1 KiB (deeper trees cost more than the smaller writes
+	 * save).  An existing database keeps its page size (a no-op there). */
+	int rc = create ? exec_sql(st, "PRAGMA page_size=2048", cause, "set the page size") : 0;
+	if (rc == 0)
+		rc = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+		                  "PRAGMA cache_size=-4096;", cause, "configure the database");
 	if (rc == 0)
 		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {

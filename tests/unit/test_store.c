@@ -86,6 +86,15 @@ test_schema(void **state)
 {
 	struct store *st = *state;
 	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	/* A new database has 2 KiB pages (store_open_upto says why). */
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2048);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
 	/* Reopening does not migrate again; a newer schema is refused. */
 	struct store *st2;
 	char *cause = NULL;
