@@ -5,12 +5,15 @@
  * opt-in prompt, YES/STOP), typing lapse, rotation, and the event log.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -756,6 +759,54 @@ test_lent_commits(void **state)
 	store_events_free(e, n);
 }
 
+/* A COMMIT that fails in the commit thread (here the log may not grow:
+ * RLIMIT_FSIZE) counts as a failed sync: its batch is never reported
+ * durable, the hub says why it must stop, and nothing more is begun. */
+static void
+test_lent_commit_fails(void **state)
+{
+	struct fx *f = *state;
+	char *cause = NULL;
+	hub_free(f->h);
+	struct hub_io io = { f, on_broadcast, on_wake, on_rotated, on_sync };
+	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
+	hub_set_time(f->h, T0);
+	uint64_t ok = inbound_async(f, "wamid.f0", "before");
+	assert_true(hub_durable_wait(f->h) >= ok);
+
+	char *wal = xasprintf("%s/wadesk.db-wal", f->dir);
+	struct stat sb;
+	assert_int_equal(stat(wal, &sb), 0);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size;          /* the log cannot grow */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	uint64_t t = inbound_async(f, "wamid.f1", "lost");
+	assert_true(t > ok);
+	uint64_t d = hub_durable_wait(f->h);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_true(d < t);
+	assert_non_null(hub_failed(f->h));
+	assert_null(contains(f, "\"text\":\"lost\"") ? "broadcast" : NULL);
+	struct gupshup_callback cb = {0};
+	cb.kind = GUPSHUP_MESSAGE;
+	cb.app = "e2e";
+	cb.msg.id = "wamid.f2";
+	cb.msg.phone = PHONE;
+	cb.msg.type = GUPSHUP_TEXT;
+	cb.msg.text = "after";
+	char *body = gupshup_callback_build(&cb);
+	struct hub_webhook w = { body, strlen(body), 0, NULL };
+	hub_webhooks(f->h, &w, 1);
+	assert_int_equal(w.status, 500);
+	free(w.reason);
+	free(body);
+	free(wal);
+}
+
 int
 main(void)
 {
@@ -772,6 +823,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lent_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lent_commit_fails, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("hub", tests, NULL, NULL);
 }
