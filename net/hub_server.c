@@ -157,7 +157,6 @@ struct server {
 	uint64_t            durable;      /* the last sync ticket answered */
 	lws_sorted_usec_list_t batch_sul, tick_sul;
 	int                 batch_scheduled;
-	int                 batch_waiting;  /* for the last batch's COMMIT (hub_busy) */
 	struct peer_fail    fails[64];
 	int64_t             start_ms;
 	int                 draining;
@@ -725,11 +724,8 @@ run_batch(lws_sorted_usec_list_t *sul)
 	srv->batch_scheduled = 0;
 	if (n == 0)
 		return;
-	if (hub_busy(srv->h)) {
-		srv->batch_waiting = 1;    /* hub_serve runs it once the COMMIT is done */
-		return;
-	}
-	srv->batch_waiting = 0;
+	if (hub_busy(srv->h))
+		return;                    /* hub_serve runs it once the COMMIT is done */
 	struct hub_webhook *w = xcalloc(n, sizeof *w);
 	for (size_t i = 0; i < n; i++) {
 		w[i].body = srv->batch.v[i]->body.data ? srv->batch.v[i]->body.data : "";
@@ -1157,7 +1153,8 @@ hub_serve(const char *dir, struct config *cfg, const char *listen_override)
 	while (!srv.done) {
 		if (lws_service(srv.ctx, 0) < 0)
 			break;
-		if (srv.batch_waiting && !hub_busy(srv.h))
+		/* A batch not scheduled waits for the last one's COMMIT. */
+		if (srv.batch.n > 0 && !srv.batch_scheduled && !hub_busy(srv.h))
 			run_batch(&srv.batch_sul);
 		if (answer_durable(&srv) < 0) {
 			log_warn("stopping: %s", hub_failed(srv.h));

@@ -10,10 +10,11 @@
  * ticket, until the WAL sync worker reports the ticket durable
  * (hub_durable()); the COMMIT itself runs in walsync's commit thread, with
  * the connection lent to it (hub_busy() until it is back; a failed one
- * counts as a failed sync).  Any synchronous commit meanwhile syncs the log itself
- * and releases the held ones first, so the order of events never changes.  Group
- * commit for webhooks adds savepoints: each webhook remembers where the
- * pending lists stood, so undoing one webhook undoes exactly its events.
+ * counts as a failed sync).  Any synchronous commit meanwhile syncs the
+ * log itself and releases the held ones first, so the order of events
+ * never changes.  Group commit for webhooks adds savepoints: each webhook
+ * remembers where the pending lists stood, so undoing one webhook undoes
+ * exactly its events.
  *
  * Commands are in hub_cmd.c, automation in hub_auto.c; they share the
  * helpers declared in hub_int.h.
@@ -273,16 +274,25 @@ sync_failed(struct hub *h, const char *why)
 		                      "the next start", why);
 }
 
-int
-hub_begin(struct hub *h, char **cause)
+/* Waits for the connection should the commit thread have it; -1 with
+ * *cause once a lent COMMIT or a sync failed: nothing more is committed,
+ * the hub is stopping (hub_failed, once hub_durable has seen it). */
+static int
+reclaim_usable(struct hub *h, char **cause)
 {
-	/* After a lent COMMIT failed nothing more is committed: the hub is
-	 * stopping (hub_failed, once hub_durable has seen it). */
 	store_reclaim(h->st);
 	if (h->ws != NULL && walsync_broken(h->ws)) {
 		*cause = xstrdup("the hub is stopping: a commit or a sync of the log failed");
 		return -1;
 	}
+	return 0;
+}
+
+int
+hub_begin(struct hub *h, char **cause)
+{
+	if (reclaim_usable(h, cause) < 0)
+		return -1;
 	h->tx_head = h->head;
 	return store_begin_deferred(h->st, cause);
 }
@@ -312,11 +322,8 @@ hub_settle(struct hub *h, char **cause)
 {
 	if (h->nheld == 0)
 		return 0;
-	store_reclaim(h->st);
-	if (walsync_broken(h->ws)) {
-		*cause = xstrdup("the hub is stopping: a commit or a sync of the log failed");
+	if (reclaim_usable(h, cause) < 0)
 		return -1;
-	}
 	if (store_wal_sync(h->st, cause) < 0) {
 		sync_failed(h, *cause);
 		return -1;

@@ -2,7 +2,8 @@
  * walsync.c — the WAL sync worker (see walsync.h).
  *
  * The sync thread: want is the highest sequence number asked for, done
- * the highest one a finished sync covered (under mu, as everything here).  The worker takes want as its target before it syncs, so a
+ * the highest one a finished sync covered (under mu, as everything
+ * here).  The worker takes want as its target before it syncs, so a
  * request that comes in during the sync waits for the next one (its
  * commit may have written after the sync began).  A failed sync is final:
  * the reason is kept, done never moves again, and the hub stops.
@@ -45,6 +46,20 @@ struct walsync {
 	int             broken, stop;
 };
 
+/* Records a failed sync or lent COMMIT (the first reason is kept: nothing
+ * after it is durable anyway); under mu.  Takes *cause. */
+static void
+break_locked(struct walsync *w, char **cause)
+{
+	if (!w->broken) {
+		w->broken = 1;
+		w->failed = *cause;
+		*cause = NULL;
+	}
+	free(*cause);
+	*cause = NULL;
+}
+
 static void *
 worker(void *arg)
 {
@@ -60,12 +75,10 @@ worker(void *arg)
 		char *cause = NULL;
 		int rc = store_wal_sync(w->st, &cause);
 		pthread_mutex_lock(&w->mu);
-		if (rc < 0) {
-			w->broken = 1;
-			w->failed = cause;
-		} else {
+		if (rc < 0)
+			break_locked(w, &cause);
+		else
 			w->done = target;
-		}
 		pthread_cond_broadcast(&w->synced);
 		if (w->wake != NULL) {
 			pthread_mutex_unlock(&w->mu);
@@ -106,17 +119,12 @@ committer(void *arg)
 		int rc = store_commit_lent(w->st, &cause);
 		pthread_mutex_lock(&w->mu);
 		if (rc < 0) {
-			if (!w->broken) {
-				w->broken = 1;
-				w->failed = cause;
-				cause = NULL;
-			}
+			break_locked(w, &cause);
 			pthread_cond_broadcast(&w->synced);
 		} else if (seq > w->want) {
 			w->want = seq;
 			pthread_cond_signal(&w->work);
 		}
-		free(cause);
 		checkpoint_wake_locked(w);
 		/* The connection is back (store_commit_lent cleared the flag
 		 * before this reads cwake: see walsync_want_wake). */

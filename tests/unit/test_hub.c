@@ -645,8 +645,9 @@ test_replay(void **state)
 static int sync_wakes;
 static void on_sync(void *arg) { (void)arg; __atomic_add_fetch(&sync_wakes, 1, __ATOMIC_SEQ_CST); }
 
+/* A text from PHONE as a batch of its own: its status, and its ticket. */
 static uint64_t
-inbound_async(struct fx *f, const char *id, const char *text)
+inbound_batch(struct fx *f, const char *id, const char *text, int *status)
 {
 	struct gupshup_callback cb = {0};
 	cb.kind = GUPSHUP_MESSAGE;
@@ -658,9 +659,30 @@ inbound_async(struct fx *f, const char *id, const char *text)
 	char *body = gupshup_callback_build(&cb);
 	struct hub_webhook w = { body, strlen(body), 0, NULL };
 	uint64_t ticket = hub_webhooks(f->h, &w, 1);
-	assert_int_equal(w.status, 200);
+	*status = w.status;
+	free(w.reason);
 	free(body);
 	return ticket;
+}
+
+static uint64_t
+inbound_async(struct fx *f, const char *id, const char *text)
+{
+	int status;
+	uint64_t ticket = inbound_batch(f, id, text, &status);
+	assert_int_equal(status, 200);
+	return ticket;
+}
+
+/* The hub reopened with a WAL sync worker (and so the commit thread). */
+static void
+reopen_async(struct fx *f)
+{
+	char *cause = NULL;
+	hub_free(f->h);
+	struct hub_io io = { f, on_broadcast, on_wake, on_rotated, on_sync };
+	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
+	hub_set_time(f->h, T0);
 }
 
 /* With a wake callback, webhook batches are committed without waiting
@@ -671,11 +693,7 @@ static void
 test_deferred_commit(void **state)
 {
 	struct fx *f = *state;
-	char *cause = NULL;
-	hub_free(f->h);
-	struct hub_io io = { f, on_broadcast, on_wake, on_rotated, on_sync };
-	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
-	hub_set_time(f->h, T0);
+	reopen_async(f);
 	int64_t head0 = hub_head(f->h);
 	struct store_event *e;
 
@@ -727,11 +745,7 @@ static void
 test_lent_commits(void **state)
 {
 	struct fx *f = *state;
-	char *cause = NULL;
-	hub_free(f->h);
-	struct hub_io io = { f, on_broadcast, on_wake, on_rotated, on_sync };
-	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
-	hub_set_time(f->h, T0);
+	reopen_async(f);
 	int64_t head0 = hub_head(f->h);
 	uint64_t last = 0;
 	enum { N = 300 };
@@ -766,11 +780,7 @@ static void
 test_lent_commit_fails(void **state)
 {
 	struct fx *f = *state;
-	char *cause = NULL;
-	hub_free(f->h);
-	struct hub_io io = { f, on_broadcast, on_wake, on_rotated, on_sync };
-	assert_int_equal(hub_open(f->dir, &f->cfg, &io, &f->h, &cause), 0);
-	hub_set_time(f->h, T0);
+	reopen_async(f);
 	uint64_t ok = inbound_async(f, "wamid.f0", "before");
 	assert_true(hub_durable_wait(f->h) >= ok);
 
@@ -791,19 +801,9 @@ test_lent_commit_fails(void **state)
 	assert_true(d < t);
 	assert_non_null(hub_failed(f->h));
 	assert_null(contains(f, "\"text\":\"lost\"") ? "broadcast" : NULL);
-	struct gupshup_callback cb = {0};
-	cb.kind = GUPSHUP_MESSAGE;
-	cb.app = "e2e";
-	cb.msg.id = "wamid.f2";
-	cb.msg.phone = PHONE;
-	cb.msg.type = GUPSHUP_TEXT;
-	cb.msg.text = "after";
-	char *body = gupshup_callback_build(&cb);
-	struct hub_webhook w = { body, strlen(body), 0, NULL };
-	hub_webhooks(f->h, &w, 1);
-	assert_int_equal(w.status, 500);
-	free(w.reason);
-	free(body);
+	int status;
+	inbound_batch(f, "wamid.f2", "after", &status);
+	assert_int_equal(status, 500);
 	free(wal);
 }
 
