@@ -61,8 +61,7 @@ struct store {
 	int              deferred;      /* this transaction commits without fsync */
 	int              autockpt;      /* WAL frames that start a checkpoint */
 	int              ckpt_offload;  /* checkpoints are store_checkpoint()'s (another thread) */
-	int              ckpt_due;      /* atomic: the WAL has grown past autockpt */
-	int              ckpt_tail;     /* atomic: store_checkpoint() ran, finish it here */
+	int              ckpt_state;    /* atomic: CKPT_IDLE ... CKPT_TAIL, below */
 	sqlite3         *ckdb;          /* store_checkpoint()'s own connection */
 	struct ccache    contacts;      /* see "contact cache" below */
 	int64_t          data_version;  /* PRAGMA data_version when it was last checked */
@@ -371,6 +370,16 @@ params_split(const char *s, char ***out, size_t *n)
 
 /* ---- open / close / transactions ----------------------------------------------- */
 
+/* An offloaded checkpoint's course: a COMMIT that finds the log past
+ * autockpt makes one due (from idle only), store_checkpoint() runs it,
+ * and the next COMMIT finishes it (the tail). */
+enum {
+	CKPT_IDLE,
+	CKPT_DUE,       /* store_checkpoint_due() */
+	CKPT_RUNNING,   /* store_checkpoint() is copying */
+	CKPT_TAIL,      /* the next COMMIT copies the rest */
+};
+
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 
 /* No allocation statistics: they take a global mutex around every malloc
@@ -401,13 +410,19 @@ on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 	/* Offloaded, the other thread copies what the log held when it began
 	 * while commits go on; the log can start over only once all of it is
 	 * in the database, so the next commit copies the few frames written
-	 * meanwhile.  Inline as a last resort, should the other thread fall
-	 * far behind. */
-	if (st->ckpt_offload && __atomic_exchange_n(&st->ckpt_tail, 0, __ATOMIC_ACQ_REL))
+	 * meanwhile.  Only one checkpoint is due or running at a time: one
+	 * asked for again while the last is still running would hold the
+	 * checkpoint lock when the tail runs, and the tail would find it busy.
+	 * Inline as a last resort, should the other thread fall far behind. */
+	int state = st->ckpt_offload ? __atomic_load_n(&st->ckpt_state, __ATOMIC_ACQUIRE) : CKPT_IDLE;
+	if (state == CKPT_TAIL) {
+		__atomic_store_n(&st->ckpt_state, CKPT_IDLE, __ATOMIC_RELEASE);
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	else if (frames >= st->autockpt) {
+	} else if (frames >= st->autockpt) {
+		int idle = CKPT_IDLE;
 		if (st->ckpt_offload && frames < 4 * st->autockpt)
-			__atomic_store_n(&st->ckpt_due, 1, __ATOMIC_RELEASE);
+			__atomic_compare_exchange_n(&st->ckpt_state, &idle, CKPT_DUE, 0, __ATOMIC_ACQ_REL,
+			                            __ATOMIC_ACQUIRE);
 		else
 			sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
@@ -798,17 +813,41 @@ store_checkpoint_offload(struct store *st)
 int
 store_checkpoint_due(struct store *st)
 {
-	return __atomic_load_n(&st->ckpt_due, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&st->ckpt_state, __ATOMIC_ACQUIRE) == CKPT_DUE;
 }
 
-/* A PASSIVE checkpoint through a connection of its own, so that it can
+/* fdatasync of the database through the connection's own file. */
+static int
+sync_db(sqlite3 *db)
+{
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL)
+		return SQLITE_ERROR;
+	return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+/* At most this many PASSIVE passes per offloaded checkpoint, and the
+ * frames a pass may leave to the tail without another. */
+#define CKPT_PASSES 4
+#define CKPT_TAIL_FRAMES 64
+
+/*
+ * PASSIVE checkpoints through a connection of its own, so that they can
  * run in another thread while the hub's connection writes (WAL mode lets
- * one checkpointer and one writer work at once).  That connection is
- * FULL: it syncs the log before copying it and the database after. */
+ * one checkpointer and one writer work at once).  The connection syncs
+ * the log before copying it.  SQLite syncs the database only when a
+ * checkpoint reaches the end of the log, which one running beside
+ * commits never does: that sync fell to the tail, in the COMMIT that
+ * follows, and wrote everything copied here (a few MiB, 5 to 25 ms with
+ * the loop's connection held).  So each pass syncs the database itself,
+ * and passes repeat while they leave more than CKPT_TAIL_FRAMES frames:
+ * the tail copies and syncs a few pages.
+ */
 int
 store_checkpoint(struct store *st, char **cause)
 {
-	__atomic_store_n(&st->ckpt_due, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->ckpt_state, CKPT_RUNNING, __ATOMIC_RELEASE);
 	/* A new connection knows the database is in WAL mode only once it
 	 * has read it: until then a checkpoint silently does nothing. */
 	if (st->ckdb == NULL &&
@@ -819,20 +858,36 @@ store_checkpoint(struct store *st, char **cause)
 		                   st->ckdb ? sqlite3_errmsg(st->ckdb) : "out of memory");
 		sqlite3_close(st->ckdb);
 		st->ckdb = NULL;
-		return -1;
+		goto fail;
 	}
-	int frames = 0;
-	int rc = sqlite3_wal_checkpoint_v2(st->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-		*cause = xasprintf("cannot checkpoint '%s': %s", st->path, sqlite3_errmsg(st->ckdb));
-		return -1;
+	/* frames: in the log; copied: of them, in the database by now */
+	for (int pass = 0, before = 0; pass < CKPT_PASSES; pass++) {
+		int frames = 0, copied = 0;
+		int rc = sqlite3_wal_checkpoint_v2(st->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+		                                   &copied);
+		if (rc == SQLITE_BUSY)
+			break;
+		if (rc != SQLITE_OK) {
+			*cause = xasprintf("cannot checkpoint '%s': %s", st->path, sqlite3_errmsg(st->ckdb));
+			goto fail;
+		}
+		if (frames < 0) {
+			*cause = xasprintf("cannot checkpoint '%s': not in WAL mode", st->path);
+			goto fail;
+		}
+		if (copied > before && sync_db(st->ckdb) != SQLITE_OK) {
+			*cause = xasprintf("cannot sync '%s' after a checkpoint", st->path);
+			goto fail;
+		}
+		if (frames - copied <= CKPT_TAIL_FRAMES)
+			break;
+		before = copied;
 	}
-	if (rc == SQLITE_OK && frames < 0) {
-		*cause = xasprintf("cannot checkpoint '%s': not in WAL mode", st->path);
-		return -1;
-	}
-	__atomic_store_n(&st->ckpt_tail, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&st->ckpt_state, CKPT_TAIL, __ATOMIC_RELEASE);
 	return 0;
+fail:
+	__atomic_store_n(&st->ckpt_state, CKPT_IDLE, __ATOMIC_RELEASE);
+	return -1;
 }
 
 int

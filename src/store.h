@@ -77,7 +77,10 @@ void store_rollback(struct store *st);
  * normally run inside the COMMIT that crosses the mark.  After
  * store_checkpoint_offload() (either sync mode) that COMMIT only sets
  * store_checkpoint_due(), and another thread calls store_checkpoint(),
- * which uses a connection of its own; if the log reaches four times the
+ * which uses a connection of its own and syncs the database after it
+ * copied; the COMMIT after it copies the frames written meanwhile (the
+ * tail), so that the log can start over.  One checkpoint is due, running
+ * or waiting for its tail at a time.  If the log reaches four times the
  * mark meanwhile, commits checkpoint inline again.  store_checkpoint() is
  * not to be called concurrently with itself; 0, or -1 with *cause (the
  * log is then left to the next try).
