@@ -762,8 +762,8 @@ answer_durable(struct server *srv)
 	if (d <= srv->durable)
 		return 0;
 	srv->durable = d;
-	size_t k = 0;
-	for (size_t i = 0; i < srv->waiting.n; i++) {
+	size_t k = 0, n_waiting = srv->waiting.n;
+	for (size_t i = 0; i < n_waiting; i++) {
 		struct webreq *r = srv->waiting.v[i];
 		if (r->ticket <= d)
 			answer_ok(r);
@@ -771,6 +771,14 @@ answer_durable(struct server *srv)
 			srv->waiting.v[k++] = r;
 	}
 	srv->waiting.n = k;
+	/* The answers go out before the next batch is applied: a scheduled
+	 * batch runs before the loop polls, which would hold them back by a
+	 * whole batch's work; unscheduled, it runs after the poll that
+	 * writes them (hub_serve, or scheduled again by batch_add). */
+	if (k < n_waiting && srv->batch_scheduled) {
+		lws_sul_cancel(&srv->batch_sul);
+		srv->batch_scheduled = 0;
+	}
 	hub_fetcher_wake(srv->fetch);
 	return 0;
 }
