@@ -601,18 +601,18 @@ store_open_upto(const char *path, int create, const struct store_options *o, int
 	 * 34.1 % with 1 KiB (deeper trees cost more than the smaller writes
 	 * save).  An existing database keeps its page size (a no-op there). */
 	int rc = create ? exec_sql(st, "PRAGMA page_size=2048", cause, "set the page size") : 0;
+	if (rc == 0)
+		rc = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+		                  "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4096;",
+		              cause, "configure the database");
 	/* FULL only for the store's VFS to see the end of a commit's frames
 	 * (see store_vfs.h): SQLite writes each frame as two pwrite(2)s, 50
 	 * to 100 of them per group commit under ingest, which the VFS makes
 	 * one or two.  hub_bench, sync = full, interleaved single pairs:
 	 * 41.6 % of the bare server against 37.6 % without it (10 each). */
 	if (rc == 0)
-		rc = exec_sql(st, vfs ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-		                        "PRAGMA cache_size=-4096;"
-		                      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-		                        "PRAGMA cache_size=-4096;", cause, "configure the database");
+		rc = exec_sql(st, vfs ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", cause,
+		              "configure the database");
 	if (rc == 0)
 		sqlite3_wal_hook(st->db, on_wal_commit, st);
 	if (rc < 0 || migrate(st, max_version, cause) < 0) {

@@ -34,8 +34,8 @@
 struct walfile {
 	sqlite3_file   base;
 	sqlite3_file  *real;       /* the default VFS's file, after this struct */
-	unsigned char *buf;
-	size_t         len, cap;
+	unsigned char *buf;        /* BUF_MAX bytes, from the first write on */
+	size_t         len;
 	sqlite3_int64  off;        /* where buf[0] goes in the file */
 	int            framed;     /* written since the last sync: anything */
 	int            restarted;  /* ... at offset 0 (the log's header) */
@@ -66,7 +66,6 @@ wal_close(sqlite3_file *f)
 	int rc2 = w->real->pMethods->xClose(w->real);
 	free(w->buf);
 	w->buf = NULL;
-	w->cap = 0;
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -99,10 +98,8 @@ wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 		return w->real->pMethods->xWrite(w->real, p, n, off);
 	if (w->len == 0)
 		w->off = off;
-	if (w->len + amt > w->cap) {
-		w->buf = xrealloc(w->buf, BUF_MAX);
-		w->cap = BUF_MAX;
-	}
+	if (w->buf == NULL)
+		w->buf = xmalloc(BUF_MAX);
 	memcpy(w->buf + w->len, p, amt);
 	w->len += amt;
 	return SQLITE_OK;

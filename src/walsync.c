@@ -11,9 +11,9 @@
  * A second thread checkpoints (store_checkpoint_offload): a checkpoint
  * copies thousands of pages and syncs the log and the database, tens of
  * milliseconds that neither the loop nor the syncs behind it should wait
- * for.  A request (or walsync_checkpoint_check) finds the store's
- * checkpoint_due flag set by the COMMIT that crossed the mark, and wakes
- * it.  With sync = normal the checkpoint thread runs alone.
+ * for.  A request (or walsync_checkpoint_check) finds a checkpoint due
+ * (store_checkpoint_due: made so by the COMMIT that crossed the mark),
+ * and wakes it.  With sync = normal the checkpoint thread runs alone.
  *
  * The commit thread (with sync) runs the COMMIT of a batch whose
  * connection the loop lent it: cseq is that batch's ticket until the

@@ -5,7 +5,6 @@
  * opt-in prompt, YES/STOP), typing lapse, rotation, and the event log.
  */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +24,7 @@
 #include "proto.h"
 #include "store.h"
 #include "util.h"
+#include "slurp.h"
 
 #define PHONE "919812345678"
 #define T0    1795600000     /* a Wednesday, 2026-11-25 09:46:40 UTC */
@@ -787,17 +787,12 @@ test_lent_commit_fails(void **state)
 	char *wal = xasprintf("%s/wadesk.db-wal", f->dir);
 	struct stat sb;
 	assert_int_equal(stat(wal, &sb), 0);
-	struct rlimit old, lim;
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)sb.st_size;          /* the log cannot grow */
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct rlimit old;
+	files_cap((rlim_t)sb.st_size, &old);         /* the log cannot grow */
 	uint64_t t = inbound_async(f, "wamid.f1", "lost");
 	assert_true(t > ok);
 	uint64_t d = hub_durable_wait(f->h);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	files_uncap(&old);
 	assert_true(d < t);
 	assert_non_null(hub_failed(f->h));
 	assert_null(contains(f, "\"text\":\"lost\"") ? "broadcast" : NULL);

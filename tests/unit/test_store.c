@@ -39,19 +39,6 @@ setup(void **state)
 	return 0;
 }
 
-/* The database at path, its log and shared memory, and dir. */
-static void
-remove_db(const char *dir, const char *path)
-{
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
-}
-
 static int
 teardown(void **state)
 {

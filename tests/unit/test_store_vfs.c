@@ -11,7 +11,6 @@
  * before the store's first use, so that the store's VFS wraps it.
  */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include "store.h"
 #include "store_vfs.h"
 #include "util.h"
+#include "slurp.h"
 
 /* ---- the counting VFS: the default one, with the writes and syncs of
  * logs and databases counted */
@@ -134,13 +134,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
+	remove_db(dir, path);
 	return 0;
 }
 
@@ -164,7 +158,7 @@ one(sqlite3 *db, const char *sql)
 }
 
 /* The store's way: the store's VFS, WAL, synchronous = FULL (the commit
- * sync that gathers the frames), 2 KiB pages. */
+ * sync that gathers the frames), 2 KiB pages; with a table t (id, v). */
 static sqlite3 *
 open_store_vfs(void)
 {
@@ -173,7 +167,7 @@ open_store_vfs(void)
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                                 store_vfs()), SQLITE_OK);
 	run(db, "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	        "PRAGMA wal_autocheckpoint=0");
+	        "PRAGMA wal_autocheckpoint=0; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
 	return db;
 }
 
@@ -207,7 +201,6 @@ test_frames_gathered(void **state)
 {
 	(void)state;
 	sqlite3 *db = open_store_vfs();
-	run(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
 	long w0 = wal_writes, s0 = wal_syncs;
 	wal_gaps = 0;
 	assert_int_equal(insert(db, 1, 500), SQLITE_OK);
@@ -232,7 +225,6 @@ test_other_syncs_kept(void **state)
 {
 	(void)state;
 	sqlite3 *db = open_store_vfs();
-	run(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
 	assert_int_equal(insert(db, 1, 50), SQLITE_OK);
 	long s0 = wal_syncs;
 	int logged = -1, copied = -1;
@@ -262,8 +254,7 @@ test_spill_reads_back(void **state)
 {
 	(void)state;
 	sqlite3 *db = open_store_vfs();
-	run(db, "PRAGMA cache_size=20; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);"
-	        "CREATE INDEX t_v ON t (v)");
+	run(db, "PRAGMA cache_size=20; CREATE INDEX t_v ON t (v)");
 	run(db, "BEGIN;"
 	        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 2000)"
 	        "  INSERT INTO t SELECT i, printf('%0999d', i) || 'x' FROM k;"
@@ -293,21 +284,15 @@ test_failed_write_fails_commit(void **state)
 {
 	(void)state;
 	sqlite3 *db = open_store_vfs();
-	run(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
 	assert_int_equal(insert(db, 1, 100), SQLITE_OK);
 
 	char *wal = xasprintf("%s-wal", path);
 	struct stat sb;
 	assert_int_equal(stat(wal, &sb), 0);
-	struct rlimit old, lim;
-	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)sb.st_size;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct rlimit old;
+	files_cap((rlim_t)sb.st_size, &old);
 	int rc = insert(db, 101, 100);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
+	files_uncap(&old);
 	assert_int_not_equal(rc, SQLITE_OK);
 	free(wal);
 
